@@ -1,0 +1,53 @@
+"""tracker: ML metadata (runs, resource versions, tags, metadata, artifacts, lineage, git commits)
+as plain YAML files and copied artifacts under a local directory or any fsspec URL."""
+
+from tracker.base import BaseMetadataTracker
+from tracker.core.resource import Resource, parse_ref
+from tracker.core.results import Results
+from tracker.core.tracker import FileMetadataTracker, Tracker
+from tracker.errors import (
+    ArtifactNotFound,
+    ChecksumMismatch,
+    CorruptFile,
+    ExpressionError,
+    InvalidKey,
+    InvalidRef,
+    KeyCollision,
+    MissingDependency,
+    ResourceNotFound,
+    SourceNotFound,
+    StoreError,
+    StoreFormatError,
+    TrackerError,
+    UnsupportedValue,
+    UntrustedCode,
+    VersionControlError,
+)
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArtifactNotFound",
+    "BaseMetadataTracker",
+    "ChecksumMismatch",
+    "CorruptFile",
+    "ExpressionError",
+    "FileMetadataTracker",
+    "InvalidKey",
+    "InvalidRef",
+    "KeyCollision",
+    "MissingDependency",
+    "Resource",
+    "ResourceNotFound",
+    "Results",
+    "SourceNotFound",
+    "StoreError",
+    "StoreFormatError",
+    "Tracker",
+    "TrackerError",
+    "UnsupportedValue",
+    "UntrustedCode",
+    "VersionControlError",
+    "__version__",
+    "parse_ref",
+]

@@ -1,0 +1,35 @@
+"""Progress bars for long transfers: tqdm when installed, on a terminal, and over 10 MB."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+THRESHOLD = 10 * 1024 * 1024
+
+
+@contextmanager
+def progress_bar(
+    total: int, desc: str, enabled: bool = True
+) -> Iterator[Callable[[int], None] | None]:
+    """Yields an ``update(nbytes)`` callable, or None when no bar should show."""
+    if not enabled or total < THRESHOLD or not _interactive():
+        yield None
+        return
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        yield None
+        return
+    bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, leave=False)
+    try:
+        yield bar.update
+    finally:
+        bar.close()
+
+
+def _interactive() -> bool:
+    if "ipykernel" in sys.modules:
+        return True
+    return bool(getattr(sys.stderr, "isatty", lambda: False)())

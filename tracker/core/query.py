@@ -1,0 +1,169 @@
+"""Queries: ``find`` over resource versions and ``runs`` over runs, filtered by ``where``.
+
+``where`` is parsed by :mod:`tracker.core.expr` (never evaluated as Python). Tags, metadata and
+attributes are loaded only when the expression or the ordering reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from tracker.core.context import TrackerContext
+from tracker.core.items import values
+from tracker.core.resource import Resource
+from tracker.core.results import Results
+from tracker.errors import ExpressionError
+from tracker.store import paths
+
+if TYPE_CHECKING:
+    from tracker.core.expr import Expression
+
+_ITEM_ROOTS = ("tags", "metadata", "attrs")
+
+
+def parse_order(order_by: str | None) -> list[tuple[tuple[str, ...], bool]]:
+    """``"-version"``, ``"metadata.f1 desc, id"`` -> [(path, descending), ...]."""
+    out = []
+    for part in (order_by or "").split(","):
+        words = part.split()
+        if not words:
+            continue
+        name, desc = words[0], False
+        if name.startswith("-"):
+            name, desc = name[1:], True
+        if len(words) > 1:
+            if len(words) > 2 or words[1].lower() not in ("asc", "desc"):
+                raise ExpressionError(
+                    f"order_by {part.strip()!r}: write 'field', '-field' or 'field desc'"
+                )
+            desc = words[1].lower() == "desc"
+        out.append((tuple(name.split(".", 1)), desc))
+    return out
+
+
+def lookup(record: dict[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
+    value: Any = record
+    for part in path:
+        if not isinstance(value, dict) or part not in value:
+            return False, None
+        value = value[part]
+    return True, value
+
+
+def _sort_key(record: dict[str, Any], path: tuple[str, ...]) -> tuple[int, str, Any]:
+    found, value = lookup(record, path)
+    if not found or value is None:
+        return (1, "", "")
+    if isinstance(value, bool):
+        return (0, "bool", value)
+    if isinstance(value, int | float):
+        return (0, "num", value)
+    return (0, type(value).__name__, str(value))
+
+
+def order(records: list[dict[str, Any]], order_by: str | None) -> list[dict[str, Any]]:
+    for path, desc in reversed(parse_order(order_by)):
+        present = [r for r in records if _sort_key(r, path)[0] == 0]
+        absent = [r for r in records if _sort_key(r, path)[0] == 1]
+        present.sort(key=lambda r, p=path: _sort_key(r, p), reverse=desc)  # type: ignore[misc]
+        records = present + absent  # absent values last either way
+    return records
+
+
+def flat_row(record: dict[str, Any]) -> dict[str, Any]:
+    row = {k: v for k, v in record.items() if k not in (*_ITEM_ROOTS, "git")}
+    for root in (*_ITEM_ROOTS, "git"):
+        for key, value in (record.get(root) or {}).items():
+            row[f"{root}.{key}"] = value
+    return row
+
+
+class QueryMixin(TrackerContext):
+    def _record(self, res: Resource, items: bool = True) -> dict[str, Any]:
+        """The flat view of a version that ``where`` expressions and ``to_pandas`` see."""
+        assert res.version is not None
+        doc = self._resources.doc(res.type, res.id, res.version) or {}
+        record: dict[str, Any] = {
+            "ref": res.ref,
+            "type": res.type,
+            "id": res.id,
+            "version": res.version,
+            "run_id": doc.get("run_id"),
+            "parent": doc.get("parent"),
+            "created_at": doc.get("created_at"),
+        }
+        if items:
+            loaded = self._items.load(paths.version_dir(res.type, res.id, res.version), _ITEM_ROOTS)
+            record["tags"] = values(loaded["tags"])
+            record["metadata"] = values(loaded["metadata"])
+            record["attrs"] = {**(doc.get("attributes") or {}), **values(loaded["attrs"])}
+        return record
+
+    def _versions(self, type: str | None, id: str | None, newest_first: bool) -> Iterator[Resource]:
+        for rtype in [type] if type else self._resources.types():
+            for rid in [id] if id is not None else self._resources.ids(rtype):
+                top = self._resources.latest_version(rtype, rid)
+                versions = range(top, 0, -1) if newest_first else range(1, top + 1)
+                for version in versions:
+                    yield Resource(rtype, rid, version)
+
+    def find(
+        self,
+        type: str | None = None,
+        id: str | None = None,
+        where: str | None = None,
+        order_by: str | None = None,
+        limit: int | None = None,
+    ) -> Results:
+        """Resource versions matching ``where`` (e.g. ``tags.status = 'DEPLOYED'``), ordered by
+        ``order_by`` (``-version``, ``metadata.f1 desc``), at most ``limit`` of them."""
+        from tracker.core.expr import parse
+
+        expr: Expression | None = parse(where) if where else None
+        order_spec = parse_order(order_by)
+        roots = {p[0] for p in (expr.fields() if expr else ())} | {p[0] for p, _ in order_spec}
+        need_items = bool(roots & set(_ITEM_ROOTS))
+        # newest-first over one series can stop at the limit without reading the rest
+        early = (
+            limit is not None
+            and id is not None
+            and type is not None
+            and [(p, d) for p, d in order_spec]
+            in ([(("version",), True)], [(("created_at",), True)])
+        )
+        records = []
+        for res in self._versions(type, id, newest_first=early):
+            rec = self._record(res, items=need_items)
+            if expr is not None and not expr.evaluate(rec):
+                continue
+            records.append(rec)
+            if early and limit is not None and len(records) >= limit:
+                break
+        records = order(records, order_by)[: limit if limit is not None else None]
+        resources = [
+            Resource(r["type"], r["id"], r["version"], r["run_id"], r["parent"], self)
+            for r in records
+        ]
+        if not need_items:
+            records = [self._record(r) for r in resources]
+        return Results(resources, [flat_row(r) for r in records], "resources")
+
+    def runs(
+        self,
+        where: str | None = None,
+        order_by: str | None = "-start_time",
+        limit: int | None = None,
+    ) -> Results:
+        """Runs (dicts: id, name, status, start_time, end_time, user, host, git, attrs) matching
+        ``where`` (e.g. ``status = 'FAILED'``), newest first by default."""
+        from tracker.core.expr import parse
+
+        expr = parse(where) if where else None
+        records = []
+        for run_id in self._runs.ids():
+            rec = self._runs.read(run_id)
+            if expr is None or expr.evaluate(rec):
+                records.append(rec)
+        records = order(records, order_by)[: limit if limit is not None else None]
+        return Results(records, [flat_row(r) for r in records], "runs")

@@ -1,0 +1,155 @@
+"""Resource versions: race-free numbering, lookups, and the pointer files that link versions.
+
+A version number is claimed by exclusively creating ``<v>/resource.yaml``; on a clash the next
+number is tried, so concurrent creators get unique, gap-free versions with no lock. ``HEAD`` holds a
+hint of the newest version (rewritten last-writer-wins, never trusted: a reader probes past it), so
+neither creating nor finding the latest version lists the series.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from tracker.core.items import now
+from tracker.core.resource import Resource
+from tracker.errors import CorruptFile
+from tracker.store import Store, paths
+from tracker.store.codec import dumps, loads, to_plain
+
+_PROBE_BEFORE_LIST = 8
+
+
+class Resources:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._docs: dict[tuple[str, str, int], dict[str, Any]] = {}  # resource.yaml is immutable
+
+    # -- create ----------------------------------------------------------------------------------
+    def create(
+        self,
+        rtype: str,
+        rid: str | None,
+        run_id: str,
+        parent: Resource | None,
+        attributes: dict[str, Any],
+    ) -> Resource:
+        rid = rid if rid is not None else f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
+        rid = str(rid)
+        paths.encode(rtype, "type"), paths.encode(rid, "id")  # validate before any write
+        attrs = to_plain(attributes, "attributes") if attributes else {}
+        version = self._head(rtype, rid) + 1
+        for attempt in range(1_000_000):
+            if attempt == _PROBE_BEFORE_LIST:
+                version = max(version, self._max_listed(rtype, rid) + 1)
+            doc = {
+                "type": rtype,
+                "id": rid,
+                "version": version,
+                "run_id": run_id,
+                "parent": parent.ref if parent is not None else None,
+                "created_at": now(),
+                "attributes": attrs,
+            }
+            if self.store.create(paths.resource_file(rtype, rid, version), dumps(doc)):
+                break
+            version += 1
+        self._docs[(rtype, rid, version)] = doc
+        self.store.write(paths.head_file(rtype, rid), str(version).encode())
+        res = Resource(rtype, rid, version, run_id, parent.ref if parent is not None else None)
+        self.store.create(paths.run_created_file(run_id, rtype, rid, version), b"")
+        if parent is not None and parent.version is not None:
+            self.link(parent, "children", res)
+        return res
+
+    def link(self, source: Resource, kind: str, target: Resource) -> None:
+        assert source.version is not None and target.version is not None
+        path = paths.link_file(
+            source.type, source.id, source.version, kind, target.type, target.id, target.version
+        )
+        self.store.create(path, b"")
+
+    # -- read ------------------------------------------------------------------------------------
+    def doc(self, rtype: str, rid: str, version: int) -> dict[str, Any] | None:
+        key = (rtype, rid, version)
+        if key in self._docs:
+            return self._docs[key]
+        where = paths.resource_file(rtype, rid, version)
+        data = self.store.read(where)
+        if data is None:
+            return None
+        doc = loads(data, where)
+        if (
+            not isinstance(doc, dict)
+            or doc.get("type") != rtype
+            or doc.get("id") != rid
+            or doc.get("version") != version
+        ):
+            raise CorruptFile(
+                f"{where}: holds {doc!r:.120} instead of {rtype}/{rid}@{version}; "
+                "run `tracker fsck`"
+            )
+        self._docs[key] = doc
+        return doc
+
+    def get(self, rtype: str, rid: str, version: int) -> Resource | None:
+        doc = self.doc(rtype, rid, version)
+        if doc is None:
+            return None
+        return Resource(rtype, rid, version, doc.get("run_id"), doc.get("parent"))
+
+    def latest_version(self, rtype: str, rid: str) -> int:
+        """The newest version number (0 when the series does not exist)."""
+        version = self._head(rtype, rid)
+        if version == 0:
+            return self._max_listed(rtype, rid)
+        for _ in range(_PROBE_BEFORE_LIST):
+            if self.store.read(paths.resource_file(rtype, rid, version + 1)) is None:
+                return version
+            version += 1
+        return self._max_listed(rtype, rid)
+
+    def versions(self, rtype: str, rid: str) -> list[int]:
+        return sorted(
+            int(e.name)
+            for e in self.store.list(paths.series_dir(rtype, rid))
+            if e.is_dir and e.name.isdigit()
+        )
+
+    def _head(self, rtype: str, rid: str) -> int:
+        data = self.store.read(paths.head_file(rtype, rid))
+        try:
+            return int(data or 0)
+        except ValueError:
+            return 0
+
+    def _max_listed(self, rtype: str, rid: str) -> int:
+        found = self.versions(rtype, rid)
+        return found[-1] if found else 0
+
+    def ids(self, rtype: str) -> list[str]:
+        return sorted(
+            paths.decode(e.name) for e in self.store.list(paths.type_dir(rtype)) if e.is_dir
+        )
+
+    def types(self) -> list[str]:
+        return sorted(paths.decode(e.name) for e in self.store.list(paths.RESOURCES) if e.is_dir)
+
+    def links(self, res: Resource, kind: str, rtype: str | None = None) -> list[Resource]:
+        """Resources named by the pointer files under ``res``'s ``kind`` directory."""
+        assert res.version is not None
+        base = paths.link_dir(res.type, res.id, res.version, kind)
+        type_segments = (
+            [paths.encode(rtype, "type")]
+            if rtype is not None
+            else [e.name for e in self.store.list(base) if e.is_dir]
+        )
+        out = []
+        for seg in type_segments:
+            for e in self.store.list(f"{base}/{seg}"):
+                try:
+                    ltype, lid, lver = paths.parse_pointer(seg, e.name)
+                except ValueError:
+                    continue
+                out.append(Resource(ltype, lid, lver))
+        return sorted(out, key=lambda r: (r.type, r.id, r.version or 0))

@@ -1,0 +1,83 @@
+"""The store interface: the handful of file operations the tracker needs, on any backend.
+
+Paths are relative POSIX strings built by :mod:`tracker.store.paths`. Two backends implement it:
+:class:`~tracker.store.local.LocalStore` (plain ``os`` calls: the fastest and the only one with a
+truly atomic exclusive create on a local disk) and :class:`~tracker.store.remote.FsspecStore`
+(every other fsspec URL, S3 included).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+
+TMP_PREFIX = ".tmp-"  # encoded names never start with '.', so temp files never look like data
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One name in a directory listing; ``mtime`` is seconds since the epoch (0.0 if unknown)."""
+
+    name: str
+    is_dir: bool
+    size: int = 0
+    mtime: float = 0.0
+    etag: str = ""
+
+
+class Store(ABC):
+    """File operations relative to a root. Implementations never trust a cached listing."""
+
+    url: str
+    is_local: bool = False
+
+    @abstractmethod
+    def read(self, path: str) -> bytes | None:
+        """The whole file, or None when it does not exist."""
+
+    @abstractmethod
+    def write(self, path: str, data: bytes) -> None:
+        """Atomically replace ``path`` with ``data`` (a reader sees the old or the new bytes)."""
+
+    @abstractmethod
+    def create(self, path: str, data: bytes) -> bool:
+        """Atomically create ``path`` with ``data`` if it does not exist; False if it exists."""
+
+    @abstractmethod
+    def exists(self, path: str) -> bool:
+        """Whether a file exists at ``path``."""
+
+    @abstractmethod
+    def list(self, path: str, detail: bool = False) -> list[Entry]:
+        """The entries directly under ``path`` ([] when missing); sizes/mtimes only with detail."""
+
+    @abstractmethod
+    def walk(self, path: str) -> dict[str, Entry]:
+        """Every file below ``path``, keyed by path relative to it, with size and mtime."""
+
+    @abstractmethod
+    def upload(self, local_path: str, path: str, progress: Progress | None = None) -> None:
+        """Copy a local file into the store (multipart on object stores)."""
+
+    @abstractmethod
+    def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
+        """Copy a stored file to a local path."""
+
+    @abstractmethod
+    def remove(self, path: str, recursive: bool = False) -> None:
+        """Delete a file (or a whole tree); missing is not an error."""
+
+    @abstractmethod
+    def size(self, path: str) -> int | None:
+        """The file's size in bytes, or None when it does not exist."""
+
+    def local_path(self, path: str) -> str | None:
+        """A path on the local disk for ``path`` when the store is local, else None."""
+        return None
+
+    def is_symlink(self, path: str) -> bool:
+        """Whether ``path`` is a symbolic link (only local stores have them)."""
+        return False

@@ -1,0 +1,133 @@
+"""The YAML codec: plain values in, plain values out, nothing ever executed.
+
+Values are converted to what YAML's safe dumper can hold (mappings, sequences, str, int, float,
+bool, None, bytes, date/datetime); anything else is an :class:`UnsupportedValue` that names the key
+and the type *before* a byte is written. Reads use the C safe loader when PyYAML has it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import enum
+import math
+import os
+from collections.abc import Mapping, Set
+from decimal import Decimal
+from pathlib import PurePath
+from typing import Any
+
+import yaml
+
+from tracker.errors import CorruptFile, UnsupportedValue
+
+try:  # the C implementations are ~10x faster; fall back quietly where libyaml is missing
+    from yaml import CSafeDumper as _Dumper
+    from yaml import CSafeLoader as _SafeLoader
+except ImportError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml import SafeDumper as _Dumper  # type: ignore[assignment]
+    from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
+
+MAX_DEPTH = 100
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a metadata file larger than this is refused, not parsed
+_SCALARS = (str, int, float, bool, bytes, type(None), _dt.date)
+
+
+def to_plain(value: Any, key: str = "value", _depth: int = 0) -> Any:
+    """Convert ``value`` to plain YAML data, or raise :class:`UnsupportedValue`."""
+    if isinstance(value, _SCALARS) and not isinstance(value, enum.Enum):
+        if isinstance(value, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
+            raise UnsupportedValue(f"{key}: the string holds a lone surrogate; pass valid unicode")
+        if isinstance(value, bool | int | float | str | bytes | _dt.date) or value is None:
+            return _exact(value)
+    if _depth >= MAX_DEPTH:
+        raise UnsupportedValue(
+            f"{key}: nested deeper than {MAX_DEPTH} levels; flatten it or log it as an artifact"
+        )
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            pk = to_plain(k, key, _depth + 1)
+            if isinstance(pk, dict | list):
+                raise UnsupportedValue(f"{key}: a mapping key must be a scalar, got {type(k)}")
+            out[pk] = to_plain(v, f"{key}.{k}", _depth + 1)
+        return out
+    if isinstance(value, list | tuple):
+        return [to_plain(v, f"{key}[{i}]", _depth + 1) for i, v in enumerate(value)]
+    if isinstance(value, Set):
+        items = [to_plain(v, f"{key}[]", _depth + 1) for v in value]
+        try:
+            return sorted(items)
+        except TypeError:
+            return sorted(items, key=repr)
+    if isinstance(value, PurePath | os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, Decimal):
+        return float(value)
+    converted = _numpy_or_sequence(value, key, _depth)
+    if converted is not _MISSING:
+        return converted
+    raise UnsupportedValue(
+        f"{key}: cannot store a value of type {type(value).__module__}.{type(value).__qualname__} "
+        "as YAML; convert it to str/number/bool/list/dict (or log it as an artifact)"
+    )
+
+
+_MISSING = object()
+
+
+def _exact(value: Any) -> Any:
+    """Strip subclasses (str enums, numpy.float64 is a float subclass) to the builtin type."""
+    if isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _numpy_or_sequence(value: Any, key: str, depth: int) -> Any:
+    module = type(value).__module__.split(".")[0]
+    if module == "numpy" and hasattr(value, "tolist"):
+        return to_plain(value.tolist(), key, depth + 1)
+    if module in ("omegaconf", "pandas") or hasattr(value, "__array__"):
+        try:
+            from collections.abc import Sequence
+
+            if isinstance(value, Sequence):
+                return [to_plain(v, f"{key}[{i}]", depth + 1) for i, v in enumerate(value)]
+        except TypeError:
+            return _MISSING
+    return _MISSING
+
+
+def dumps(data: Any) -> bytes:
+    """Serialise already-plain data (see :func:`to_plain`) to UTF-8 YAML bytes."""
+    text = yaml.dump(
+        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False
+    )
+    return text.encode("utf-8")
+
+
+def loads(data: bytes, where: str = "") -> Any:
+    """Parse YAML bytes with the safe loader; a bad file is a :class:`CorruptFile` naming it."""
+    if len(data) > MAX_FILE_BYTES:
+        raise CorruptFile(
+            f"{where}: {len(data)} bytes is larger than the {MAX_FILE_BYTES} allowed for a "
+            "metadata file; it was not parsed (run `tracker fsck`)"
+        )
+    try:
+        return yaml.load(data, Loader=_SafeLoader)  # the C *safe* loader: no tags run code
+    except yaml.YAMLError as exc:
+        raise CorruptFile(
+            f"{where}: not valid YAML for the safe loader ({str(exc).splitlines()[0]}); "
+            "run `tracker fsck`"
+        ) from None
+    except RecursionError:
+        raise CorruptFile(f"{where}: nested too deeply to parse safely") from None
+
+
+def is_nan(value: Any) -> bool:
+    return isinstance(value, float) and math.isnan(value)

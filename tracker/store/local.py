@@ -1,0 +1,198 @@
+"""The local-directory backend: plain ``os`` calls, no fsspec overhead on the hot path.
+
+Atomic write = temp file in the same directory + ``os.replace``. Exclusive create = temp file +
+``os.link`` (fails with EEXIST, atomic, and a reader never sees a half-written file, which
+``open(O_EXCL)`` followed by a write cannot promise). ``fsync=True`` also flushes files and their
+directories for power-loss safety.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import stat
+
+from tracker.errors import StoreError
+from tracker.store.base import TMP_PREFIX, Entry, Progress, Store
+
+_COUNTER = itertools.count()
+_CHUNK = 1024 * 1024
+
+
+class LocalStore(Store):
+    is_local = True
+
+    def __init__(self, root: str, fsync: bool = False) -> None:
+        self.root = os.path.abspath(os.path.expanduser(root))
+        self.url = self.root
+        self.fsync = fsync
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _abs(self, path: str) -> str:
+        return f"{self.root}/{path}" if path else self.root
+
+    def _tmp_for(self, full: str) -> str:
+        head, _, name = full.rpartition("/")
+        return f"{head}/{TMP_PREFIX}{os.getpid()}-{next(_COUNTER)}-{name[:40]}"
+
+    def _write_tmp(self, full: str, data: bytes) -> str:
+        tmp = self._tmp_for(full)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(tmp, flags, 0o644)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            fd = os.open(tmp, flags, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            if self.fsync:
+                os.fsync(fd)
+        except BaseException:
+            os.close(fd)
+            _unlink_quietly(tmp)
+            raise
+        os.close(fd)
+        return tmp
+
+    def _sync_dir(self, full: str) -> None:
+        if self.fsync:
+            fd = os.open(os.path.dirname(full), os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    # -- interface -------------------------------------------------------------------------------
+    def read(self, path: str) -> bytes | None:
+        try:
+            with open(self._abs(path), "rb") as fh:
+                return fh.read()
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except IsADirectoryError:
+            raise StoreError(
+                f"{self._abs(path)} is a directory where a file was expected"
+            ) from None
+
+    def write(self, path: str, data: bytes) -> None:
+        full = self._abs(path)
+        tmp = self._write_tmp(full, data)
+        try:
+            os.replace(tmp, full)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+        self._sync_dir(full)
+
+    def create(self, path: str, data: bytes) -> bool:
+        full = self._abs(path)
+        tmp = self._write_tmp(full, data)
+        try:
+            os.link(tmp, full)
+        except FileExistsError:
+            return False
+        except OSError:  # filesystems without hard links: O_EXCL is still exclusive
+            return self._create_excl(full, data)
+        finally:
+            _unlink_quietly(tmp)
+        self._sync_dir(full)
+        return True
+
+    def _create_excl(self, full: str, data: bytes) -> bool:
+        try:
+            with open(full, "xb") as fh:
+                fh.write(data)
+        except FileExistsError:
+            return False
+        return True
+
+    def exists(self, path: str) -> bool:
+        return os.path.isfile(self._abs(path))
+
+    def list(self, path: str, detail: bool = False) -> list[Entry]:
+        out = []
+        try:
+            with os.scandir(self._abs(path)) as it:
+                for e in it:
+                    if e.name.startswith(TMP_PREFIX):
+                        continue
+                    if detail:
+                        st = e.stat(follow_symlinks=False)
+                        is_dir = stat.S_ISDIR(st.st_mode)
+                        out.append(Entry(e.name, is_dir, st.st_size, st.st_mtime))
+                    else:
+                        out.append(Entry(e.name, e.is_dir(follow_symlinks=False)))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return out
+
+    def walk(self, path: str) -> dict[str, Entry]:
+        base = self._abs(path)
+        out: dict[str, Entry] = {}
+        for dirpath, dirnames, filenames in os.walk(base):
+            rel = os.path.relpath(dirpath, base)
+            prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
+            dirnames[:] = [d for d in dirnames if not d.startswith(TMP_PREFIX)]
+            for name in filenames:
+                if name.startswith(TMP_PREFIX):
+                    continue
+                st = os.lstat(os.path.join(dirpath, name))
+                out[prefix + name] = Entry(name, False, st.st_size, st.st_mtime)
+        return out
+
+    def upload(self, local_path: str, path: str, progress: Progress | None = None) -> None:
+        full = self._abs(path)
+        os.makedirs(os.path.dirname(full), exist_ok=True)
+        tmp = self._tmp_for(full)
+        try:
+            _copy(local_path, tmp, progress, self.fsync)
+            os.replace(tmp, full)
+        except BaseException:
+            _unlink_quietly(tmp)
+            raise
+
+    def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
+        _copy(self._abs(path), local_path, progress, False)
+
+    def remove(self, path: str, recursive: bool = False) -> None:
+        full = self._abs(path)
+        try:
+            if recursive and os.path.isdir(full) and not os.path.islink(full):
+                shutil.rmtree(full)
+            else:
+                os.unlink(full)
+        except FileNotFoundError:
+            return
+
+    def size(self, path: str) -> int | None:
+        try:
+            return os.stat(self._abs(path)).st_size
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
+    def local_path(self, path: str) -> str | None:
+        return self._abs(path)
+
+    def is_symlink(self, path: str) -> bool:
+        return os.path.islink(self._abs(path))
+
+
+def _copy(src: str, dst: str, progress: Progress | None, fsync: bool) -> None:
+    with open(src, "rb") as fin, open(dst, "wb") as fout:
+        while chunk := fin.read(_CHUNK):
+            fout.write(chunk)
+            if progress:
+                progress(len(chunk))
+        if fsync:
+            fout.flush()
+            os.fsync(fout.fileno())
+
+
+def _unlink_quietly(path: str) -> None:
+    try:
+        os.unlink(path)
+    except OSError:
+        return
