@@ -97,6 +97,8 @@ def test_literal_on_the_left_and_field_against_field() -> None:
     assert ev("tags.a.b = tags.a.b")
     assert not ev("tags.status = tags.missing")  # absent on one side
     assert ev("1 = 1") and not ev("1 = 2")
+    assert ev("x exists and .5 = x", {"x": 0.5}) and ev("x in(.5)", {"x": 0.5})
+    assert ev("x.in=.5 or x.`y`>.4", {"x": {"in": 0, "y": 0.5}})
 
 
 def test_precedence_and_parentheses() -> None:
@@ -261,13 +263,22 @@ def test_dates_are_midnight_utc() -> None:
     assert ev("d > t", later)  # 00:00+02:00 is 22:00 UTC the day before
 
 
+class Touchy:
+    def __eq__(self, other: object) -> bool:
+        raise ValueError("no comparing me")
+
+    __hash__ = object.__hash__
+
+
 def test_nan_and_odd_values_do_not_raise() -> None:
-    record = {"x": math.nan, "y": [1, {"a": 2}], "z": {"k": 1}, "o": object()}
+    record = {"x": math.nan, "y": [1, {"a": 2}], "z": {"k": 1}, "o": object(), "t": Touchy()}
     assert not ev("x = x", record)
     assert not ev("x < 1", record)
     assert ev("x != 1", record)
     assert ev("y = y", record) and not ev("y < z", record) and not ev("z > z", record)
     assert ev("o = o", record) and not ev("o < o", record) and not ev("o = 1", record)
+    assert not ev("t = t", record) and ev("t != t", record) and not ev("t in (1)", record)
+    assert not ev("x.y = 1", {"x": 5}) and not ev("x.y exists", {"x": "text"})
     assert not parse("a = 1").evaluate([("a", 1)])  # type: ignore[arg-type]
 
 

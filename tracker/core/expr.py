@@ -96,8 +96,8 @@ def _is_number(value: Any) -> bool:
 
 
 def _as_number(value: Any) -> int | float | None:
-    if _is_number(value):
-        return value
+    if isinstance(value, int | float):
+        return None if isinstance(value, bool) else value
     if not isinstance(value, str) or not _NUMERIC_TEXT.fullmatch(value):
         return None
     try:
@@ -368,6 +368,15 @@ def _read_number(text: str, match: re.Match[str]) -> int | float:
         _fail(text, match.start(), "a number with fewer digits", repr(raw[:20] + "..."))
 
 
+def _ends_field(tokens: list[_Token]) -> bool:
+    """Whether the last token is a field segment, so that a following '.' is not a number."""
+    last = tokens[-1] if tokens else None
+    if last is None or last.kind not in ("name", "qname"):
+        return False
+    after_dot = len(tokens) > 1 and tokens[-2].kind == "dot"
+    return last.kind == "qname" or after_dot or last.value.lower() not in _KEYWORDS
+
+
 def _tokenize(text: str) -> list[_Token]:
     tokens: list[_Token] = []
     value: Any
@@ -377,8 +386,7 @@ def _tokenize(text: str) -> list[_Token]:
         if char.isspace():
             i += 1
             continue
-        after_name = bool(tokens) and tokens[-1].kind in ("name", "qname")
-        number = None if char == "." and after_name else _NUMBER.match(text, i)
+        number = None if char == "." and _ends_field(tokens) else _NUMBER.match(text, i)
         name = _NAME.match(text, i)
         if number:
             kind, value, i = "number", _read_number(text, number), number.end()

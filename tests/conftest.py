@@ -1,0 +1,90 @@
+"""Shared fixtures: one ``backend`` fixture that every contract test runs on (local, memory, S3).
+
+A backend makes trackers on one fresh store and lets a test look at the raw files beneath them,
+so tests assert both what the API returns and what lies in the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import fsspec
+import pytest
+
+from tracker import Tracker
+
+os.environ.setdefault(
+    "TRACKER_CACHE_DIR", os.path.join("/tmp", f"tracker-test-cache-{os.getpid()}")
+)
+
+
+@dataclass
+class Backend:
+    """A fresh store: ``make()`` opens trackers on it; ``files()``/``read()`` look beneath."""
+
+    name: str
+    root: str
+    storage_options: dict[str, Any] = field(default_factory=dict)
+
+    def make(self, **kwargs: Any) -> Tracker:
+        kwargs.setdefault("git", False)
+        return Tracker(self.root, storage_options=self.storage_options or None, **kwargs)
+
+    @property
+    def fs(self) -> Any:
+        if self.name == "local":
+            return fsspec.filesystem("file")
+        fs, _ = fsspec.core.url_to_fs(self.root, **self.storage_options)
+        fs.invalidate_cache()
+        return fs
+
+    @property
+    def base(self) -> str:
+        return (
+            self.root
+            if self.name == "local"
+            else fsspec.core.url_to_fs(self.root, **self.storage_options)[1].rstrip("/")
+        )
+
+    def files(self) -> set[str]:
+        """Every file under the root, relative, as posix paths."""
+        base = self.base
+        found = self.fs.find(base)
+        return {str(p)[len(base) + 1 :] for p in found if str(p).startswith(base + "/")}
+
+    def read(self, rel: str) -> bytes:
+        return bytes(self.fs.cat_file(f"{self.base}/{rel}"))
+
+    def write(self, rel: str, data: bytes) -> None:
+        path = f"{self.base}/{rel}"
+        if self.name == "local":
+            os.makedirs(os.path.dirname(path), exist_ok=True)
+        self.fs.pipe_file(path, data)
+
+
+BACKENDS = ["local", "memory"]
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Backend]:
+    if request.param == "local":
+        yield Backend("local", str(tmp_path / "store"))
+    elif request.param == "memory":
+        root = f"memory://tracker-{uuid.uuid4().hex}"
+        yield Backend("memory", root)
+        with contextlib.suppress(FileNotFoundError):
+            fsspec.filesystem("memory").rm(root.split("://", 1)[1], recursive=True)
+    else:
+        yield request.getfixturevalue(f"{request.param}_backend")
+
+
+@pytest.fixture
+def tracker(backend: Backend) -> Iterator[Tracker]:
+    t = backend.make()
+    yield t
+    t.stop()

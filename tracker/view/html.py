@@ -1,0 +1,77 @@
+"""HTML for notebooks: what ``Resource._repr_html_`` and ``Results._repr_html_`` return.
+
+Every user string passes through :func:`html.escape` exactly once, at the point where it enters
+the markup (:func:`_cell`), so a tag value ``<script>`` shows as text and nothing is escaped twice.
+Displaying must never fail: a store that cannot be read shows the resource's identity and the error.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from tracker.view.text import plain
+
+MAX_ROWS = 500  # beyond this a notebook cell becomes unusable; to_pandas() has everything
+_STYLE = "border-collapse:collapse;text-align:left"
+
+
+def _cell(value: Any, tag: str = "td") -> str:
+    return f"<{tag}>{html.escape(plain(value))}</{tag}>"
+
+
+def _header(title: str) -> str:
+    return f'<tr><th colspan="2" style="text-align:left">{html.escape(title)}</th></tr>'
+
+
+def _pairs(items: Mapping[str, Any]) -> Iterable[str]:
+    for key, value in items.items():
+        yield f"<tr>{_cell(key)}{_cell(value)}</tr>"
+
+
+def resource_html(resource: Any) -> str:
+    """A two-column table: identity, then tags and metadata when the resource has a tracker."""
+    identity = {
+        "ref": resource.ref,
+        "type": resource.type,
+        "id": resource.id,
+        "version": resource.version,
+        "run_id": resource.run_id,
+        "parent": resource.parent,
+    }
+    rows = [_header("resource"), *_pairs(identity)]
+    tracker = getattr(resource, "_tracker", None)
+    if tracker is not None and resource.version is not None:
+        try:
+            info = tracker.describe(resource)
+        except Exception as exc:  # a notebook display must not raise
+            rows += [_header("error"), f"<tr>{_cell(type(exc).__name__)}{_cell(exc)}</tr>"]
+        else:
+            for title in ("tags", "metadata"):
+                rows.append(_header(title))
+                rows += list(_pairs(info.get(title) or {})) or ['<tr><td colspan="2">-</td></tr>']
+    return f'<table class="tracker-resource" style="{_STYLE}">{"".join(rows)}</table>'
+
+
+def results_html(results: Any) -> str:
+    """One row per result from ``results.rows``; columns are every key, in first-seen order."""
+    rows: list[Mapping[str, Any]] = list(getattr(results, "rows", None) or [])
+    kind = str(getattr(results, "kind", "results"))
+    columns: dict[str, None] = {}
+    for row in rows:
+        columns.update(dict.fromkeys(row))
+    shown = rows[:MAX_ROWS]
+    head = "".join(_cell(c, "th") for c in columns)
+    body = [
+        "<tr>" + "".join(_cell(row.get(c)) for c in columns) + "</tr>"
+        for row in shown
+    ]
+    caption = f"{len(rows)} {kind}"
+    if len(rows) > len(shown):
+        caption += f" (first {len(shown)} shown; use .to_pandas() for all)"
+    return (
+        f'<table class="tracker-results" style="{_STYLE}">'
+        f"<caption>{html.escape(caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
