@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import os
 import pickle
+from pathlib import Path
 
 import pytest
 import yaml
@@ -248,17 +249,17 @@ def test_artifact_file_round_trip_and_replace(backend, tracker, tmp_path):
     tracker.log_artifact(res, "model", str(src))
     src.write_bytes(b"second, longer")  # the caller reuses the file: we copied at call time
     path = tracker.get_artifact(res, "model")
-    assert open(path, "rb").read() == b"first"
+    assert Path(path).read_bytes() == b"first"
     manifest = tracker.artifacts(res)["model"]
     assert manifest["size"] == 5 and manifest["sha256"] == hashlib.sha256(b"first").hexdigest()
     tracker.log_artifact(res, "model", str(src))
     again = tracker.get_artifact(res, "model")
-    assert open(again, "rb").read() == b"second, longer"
+    assert Path(again).read_bytes() == b"second, longer"
     stored = [f for f in backend.files() if "/artifacts/model/" in f]
     assert len(stored) == 1 and stored[0].endswith("/model.bin")  # the old copy is gone
     dest = tmp_path / "out"
     got = tracker.get_artifact(res, "model", dest=str(dest))
-    assert got == str(dest / "model.bin") and open(got, "rb").read() == b"second, longer"
+    assert got == str(dest / "model.bin") and Path(got).read_bytes() == b"second, longer"
 
 
 def test_artifact_directory(tracker, tmp_path):
@@ -269,8 +270,8 @@ def test_artifact_directory(tracker, tmp_path):
     (src / "sub" / "b.txt").write_text("B")
     tracker.log_artifact(res, "bundle", str(src))
     out = tracker.get_artifact(res, "bundle")
-    assert open(os.path.join(out, "a.txt")).read() == "A"
-    assert open(os.path.join(out, "sub", "b.txt")).read() == "B"
+    assert Path(os.path.join(out, "a.txt")).read_text() == "A"
+    assert Path(os.path.join(out, "sub", "b.txt")).read_text() == "B"
     assert tracker.artifacts(res)["bundle"]["kind"] == "dir"
     assert len(tracker.artifacts(res)["bundle"]["files"]) == 2
 
@@ -299,9 +300,9 @@ def test_data_profile_checks_comparison(tracker, tmp_path):
     tracker.log_data_profile(res, str(tmp_path / "profile.html"), profiler_class="X")
     tracker.log_checks(res, str(tmp_path / "checks.json"))
     tracker.log_data_comparison(res, str(tmp_path / "cmp.html"))
-    assert open(tracker.get_data_profile(res)).read() == "profile.html"
-    assert open(tracker.get_data_checks(res)).read() == "checks.json"
-    assert open(tracker.get_data_comparison(res)).read() == "cmp.html"
+    assert Path(tracker.get_data_profile(res)).read_text() == "profile.html"
+    assert Path(tracker.get_data_checks(res)).read_text() == "checks.json"
+    assert Path(tracker.get_data_comparison(res)).read_text() == "cmp.html"
     assert set(tracker.artifacts(res)) == {"data_profile", "data_checks", "data_comparison"}
 
 
@@ -394,11 +395,10 @@ def test_reads_never_open_a_run_and_writes_after_stop_start_a_new_one(backend):
 
 
 def test_with_block_fails_the_run_on_exception(backend):
-    with pytest.raises(RuntimeError):
-        with backend.make() as t:
-            res = t.create_resource("titanic", type="model_version")
-            run_id = t.run_id
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), backend.make() as t:
+        res = t.create_resource("titanic", type="model_version")
+        run_id = t.run_id
+        raise RuntimeError("boom")
     reader = backend.make()
     run = reader.runs(where=f"id = '{run_id}'")[0]
     assert run["status"] == "FAILED" and run["end_time"] is not None

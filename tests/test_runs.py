@@ -46,7 +46,8 @@ def test_run_records_commit_and_store_inside_tree_is_not_dirty(repo, monkeypatch
     assert run["git"]["dirty"] is False
     assert run["git"]["remote"] == "https://example.invalid/project.git"
     assert not repo.is_dirty(untracked_files=True)
-    (repo.working_tree_dir and open(os.path.join(work, "train.py"), "a").write("# edit\n"))
+    with open(os.path.join(work, "train.py"), "a") as fh:
+        fh.write("# edit\n")
     t3 = Tracker(os.path.join(work, ".tracker"))
     t3.log_tag("model_version/titanic@1", "third", 1)
     assert next(r for r in t3.runs() if r["id"] == t3.run_id)["git"]["dirty"] is True
@@ -97,11 +98,11 @@ def test_killed_process_shows_as_crashed(tmp_path):
 def test_uncaught_exception_at_exit_marks_failed_and_normal_exit_finished(tmp_path):
     root = str(tmp_path / "store")
     code = (
-        "import sys; sys.path.insert(0, %r)\n"
+        f"import sys; sys.path.insert(0, {os.path.dirname(os.path.dirname(__file__))!r})\n"
         "from tracker import Tracker\n"
-        "t = Tracker(%r, git=False)\n"
+        f"t = Tracker({root!r}, git=False)\n"
         "t.create_resource('x', type='model_version')\n"
-    ) % (os.path.dirname(os.path.dirname(__file__)), root)
+    )
     subprocess.run([sys.executable, "-c", code], check=True)
     subprocess.run([sys.executable, "-c", code + "raise SystemExit('bye')\n"])
     subprocess.run(

@@ -14,7 +14,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tracker import Tracker  # noqa: E402
+from tracker import Tracker
 
 
 def _tracker(root: str, **kwargs: object) -> Tracker:
@@ -46,6 +46,48 @@ def hang(root: str) -> None:
     time.sleep(600)
 
 
+def process(root: str, source: str) -> None:
+    """Two dataset versions of ``titanic`` from one processing run."""
+    t = _tracker(root, run_name="process")
+    for rows in (100, 120):
+        dv = t.create_resource("titanic", type="dataset_version", file_type="csv")
+        t.log_metadata(dv, "rows", rows)
+        t.log_data_profile(dv, source)
+    t.stop()
+    print(json.dumps({"run_id": None}))
+
+
+def train(root: str, dataset_ref: str, winner: str, fail: str = "") -> None:
+    """A model version with three experiments, a winner and lineage; ``fail`` ends it FAILED."""
+    t = _tracker(root, run_name="train")
+    mv = t.create_resource("titanic", type="model_version")
+    for i, name in enumerate(("xgb", "rf", "logreg")):
+        ex = t.create_resource(f"{mv.version}-{name}", type="experiment", parent=mv)
+        t.log_metadata(ex, "metrics", {"f1": 0.7 + i / 10})
+        t.clean_resource(ex, "experiment")
+    t.log_metadata(mv, "winning_experiment_id", f"{mv.version}-{winner}")
+    t.build_model_lineage(mv, [dataset_ref])
+    t.stop(status="FAILED" if fail else "FINISHED")
+    print(json.dumps({"ref": mv.ref}))
+
+
+def deploy(root: str, ref: str) -> None:
+    t = _tracker(root, run_name="deploy")
+    t.log_tag(ref, "status", "DEPLOYED")
+    t.stop()
+
+
+def predict(root: str) -> None:
+    t = _tracker(root, run_name="predict")
+    model = t.get_resource("titanic", type="model")
+    mv = t.get_currently_deployed_model_version(model)
+    job = t.create_resource(None, type="prediction_job", parent=mv)
+    t.stop()
+    print(json.dumps({"ref": job.ref, "model_version": mv.ref}))
+
+
 if __name__ == "__main__":
     job, *args = sys.argv[1:]
-    {"create": create, "hang": hang}[job](*args)
+    jobs = {"create": create, "hang": hang, "process": process, "train": train}
+    jobs.update({"deploy": deploy, "predict": predict})
+    jobs[job](*args)

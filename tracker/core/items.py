@@ -28,7 +28,7 @@ def now() -> _dt.datetime:
 def record(key: str, value: Any, run_id: str | None) -> bytes:
     """Encode one key file; raises UnsupportedValue (naming the key) before anything is written."""
     plain = to_plain(value, key)
-    return dumps({"key": key, "value": plain, "logged_at": now(), "run_id": run_id})
+    return dumps({"key": key, "value": plain, "logged_at": now(), "run_id": run_id}, key)
 
 
 def decode_record(data: bytes, key: str | None, where: str) -> dict[str, Any]:

@@ -35,10 +35,7 @@ _SCALARS = (str, int, float, bool, bytes, type(None), _dt.date)
 def to_plain(value: Any, key: str = "value", _depth: int = 0) -> Any:
     """Convert ``value`` to plain YAML data, or raise :class:`UnsupportedValue`."""
     if isinstance(value, _SCALARS) and not isinstance(value, enum.Enum):
-        if isinstance(value, str) and any(0xD800 <= ord(c) <= 0xDFFF for c in value):
-            raise UnsupportedValue(f"{key}: the string holds a lone surrogate; pass valid unicode")
-        if isinstance(value, bool | int | float | str | bytes | _dt.date) or value is None:
-            return _exact(value)
+        return _exact(value)
     if _depth >= MAX_DEPTH:
         raise UnsupportedValue(
             f"{key}: nested deeper than {MAX_DEPTH} levels; flatten it or log it as an artifact"
@@ -103,12 +100,17 @@ def _numpy_or_sequence(value: Any, key: str, depth: int) -> Any:
     return _MISSING
 
 
-def dumps(data: Any) -> bytes:
+def dumps(data: Any, key: str = "value") -> bytes:
     """Serialise already-plain data (see :func:`to_plain`) to UTF-8 YAML bytes."""
-    text = yaml.dump(
-        data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False
-    )
-    return text.encode("utf-8")
+    try:
+        text = yaml.dump(
+            data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, default_flow_style=False
+        )
+        return text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnsupportedValue(
+            f"{key}: a string holds a lone surrogate, which is not valid unicode; fix the text"
+        ) from None
 
 
 def loads(data: bytes, where: str = "") -> Any:

@@ -63,10 +63,7 @@ def results_html(results: Any) -> str:
         columns.update(dict.fromkeys(row))
     shown = rows[:MAX_ROWS]
     head = "".join(_cell(c, "th") for c in columns)
-    body = [
-        "<tr>" + "".join(_cell(row.get(c)) for c in columns) + "</tr>"
-        for row in shown
-    ]
+    body = ["<tr>" + "".join(_cell(row.get(c)) for c in columns) + "</tr>" for row in shown]
     caption = f"{len(rows)} {kind}"
     if len(rows) > len(shown):
         caption += f" (first {len(shown)} shown; use .to_pandas() for all)"

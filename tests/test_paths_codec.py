@@ -1,0 +1,74 @@
+"""Path encoding and the YAML codec, on their own."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from tracker import CorruptFile, InvalidKey, UnsupportedValue
+from tracker.core.resource import parse_ref
+from tracker.store import codec, paths
+
+
+@given(st.text(min_size=1, max_size=60))
+def test_encode_round_trips_and_is_one_safe_segment(text):
+    try:
+        enc = paths.encode(text)
+    except InvalidKey:
+        return
+    assert paths.decode(enc) == text
+    assert "/" not in enc and not enc.startswith(".") and enc not in ("", ".", "..")
+    assert all(c.isascii() and (c.isalnum() or c in "_.-%") for c in enc)
+
+
+def test_encode_examples():
+    assert paths.encode("plain-name_1.0") == "plain-name_1.0"
+    assert paths.encode("../x") == "%2E.%2Fx"
+    assert paths.encode("100%") == "100%25"
+    assert paths.encode("a b") == "a%20b"
+    with pytest.raises(InvalidKey):
+        paths.encode("")
+    with pytest.raises(InvalidKey, match="not valid unicode"):
+        paths.encode("\ud800")
+    with pytest.raises(UnsupportedValue, match="surrogate"):
+        codec.dumps(codec.to_plain({"k": "\ud800"}), "k")
+
+
+def test_parse_ref():
+    assert parse_ref("model_version/titanic@3") == ("model_version", "titanic", 3)
+    assert parse_ref("model_version/titanic") == ("model_version", "titanic", None)
+    assert parse_ref("t/a/b@c@2") == ("t", "a/b@c", 2)
+
+
+class Color(enum.Enum):
+    RED = 1
+
+
+@pytest.mark.parametrize("bad", [object(), Color.RED, lambda: 1, {1: {2: set([object()])}}])
+def test_unsupported_values(bad):
+    with pytest.raises(UnsupportedValue):
+        codec.to_plain(bad, "k")
+
+
+def test_depth_limit():
+    deep: list = []
+    node = deep
+    for _ in range(500):
+        node.append([])
+        node = node[0]
+    with pytest.raises(UnsupportedValue, match="nested deeper"):
+        codec.to_plain(deep, "k")
+
+
+def test_safe_loader_refuses_python_tags():
+    with pytest.raises(CorruptFile, match="safe loader"):
+        codec.loads(b"!!python/object/apply:os.system ['echo hacked']", "evil.yaml")
+
+
+def test_datetimes_stay_datetimes():
+    when = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+    assert codec.loads(codec.dumps(codec.to_plain({"w": when}))) == {"w": when}

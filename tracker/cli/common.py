@@ -1,0 +1,164 @@
+"""What every command shares: opening a store read-only, resolving refs, and writing output.
+
+Read commands open the store through :func:`open_store`, which refuses a root without
+``tracker.yaml`` (so a typo in ``--root`` is reported instead of showing an empty store) and a store
+of a newer format, and never writes: the core creates a run only on the first write.
+
+Output goes through :func:`emit`: a text table for people, ``--json`` (datetimes as ISO 8601
+strings, bytes as base64) or ``--format csv`` (containers as compact JSON, missing values empty)
+for programs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import datetime as _dt
+import json
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from tracker.core.context import default_root
+from tracker.core.tracker import Tracker
+from tracker.errors import TrackerError
+from tracker.store import paths
+
+Handler = Callable[[argparse.Namespace], int]
+TABLE, JSON, CSV = "table", "json", "csv"
+
+
+class CliError(TrackerError):
+    """A user-facing error the CLI raises itself (printed as one line, exit code 1)."""
+
+
+# -- registering commands ------------------------------------------------------------------------
+def root_option() -> argparse.ArgumentParser:
+    """A parent parser so ``--root`` also works after the command (``tracker show X --root R``).
+
+    ``SUPPRESS`` keeps a subcommand from overwriting a ``--root`` given before the command.
+    """
+    parent = argparse.ArgumentParser(add_help=False)
+    parent.add_argument(
+        "--root",
+        default=argparse.SUPPRESS,
+        metavar="URL",
+        help="store root: a directory or fsspec URL (default: $TRACKER_ROOT, else ./.tracker)",
+    )
+    return parent
+
+
+def add_command(
+    sub: Any,
+    name: str,
+    handler: Handler,
+    help: str,
+    *,
+    output: Sequence[str] = (TABLE, JSON),
+    description: str | None = None,
+) -> argparse.ArgumentParser:
+    """Add subcommand ``name`` running ``handler``; ``output`` lists the formats it can write."""
+    parser: argparse.ArgumentParser = sub.add_parser(
+        name, help=help, description=description or help, parents=[root_option()]
+    )
+    if JSON in output:
+        parser.add_argument(
+            "--json",
+            dest="format",
+            action="store_const",
+            const=JSON,
+            help="write JSON (the keys are listed in the README)",
+        )
+    if len(output) > 1:
+        parser.add_argument("--format", choices=list(output), default=TABLE, help="output format")
+    parser.set_defaults(handler=handler, format=TABLE)
+    return parser
+
+
+# -- the store -----------------------------------------------------------------------------------
+def root_of(args: argparse.Namespace) -> str:
+    return str(getattr(args, "root", None) or default_root())
+
+
+def open_store(args: argparse.Namespace) -> Tracker:
+    """A tracker on an existing store, for reading only (it creates no run and writes nothing)."""
+    tracker = Tracker(root_of(args), git=False)
+    if tracker._store.read(paths.FORMAT_FILE) is None:
+        raise CliError(
+            f"no tracker store at {tracker.url} (it has no {paths.FORMAT_FILE}); pass --root or "
+            "set $TRACKER_ROOT to point at one, or run `tracker demo` to record an example store"
+        )
+    tracker._check_format()  # StoreFormatError for a store written by a newer tracker
+    return tracker
+
+
+def canonical_ref(ref: str) -> str:
+    """``model/X`` names the series of ``model_version/X`` (as ``get_resource(type="model")``)."""
+    return "model_version/" + ref[len("model/") :] if ref.startswith("model/") else ref
+
+
+def is_run_ref(ref: str) -> bool:
+    """Run ids never hold ``/``; resource refs always do."""
+    return "/" not in ref
+
+
+# -- output --------------------------------------------------------------------------------------
+def jsonable(value: Any) -> Any:
+    """Plain JSON data: ISO datetimes, base64 bytes, string keys, sets as sorted lists."""
+    if isinstance(value, _dt.datetime | _dt.date):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, Mapping):
+        return {str(jsonable(k)): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, set | frozenset):
+        return sorted((jsonable(v) for v in value), key=str)
+    if isinstance(value, float) and value != value:  # NaN is not JSON
+        return None
+    return value
+
+
+def csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    return json.dumps(jsonable(value), ensure_ascii=False, sort_keys=True)
+
+
+def write(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+
+
+def emit(
+    args: argparse.Namespace,
+    data: Any,
+    text: Callable[[], str],
+    columns: Sequence[str] | None = None,
+    rows: Iterable[Mapping[str, Any]] | None = None,
+) -> int:
+    """Write ``data`` as JSON, ``rows`` as CSV over ``columns``, or ``text()`` for a terminal."""
+    fmt = getattr(args, "format", TABLE)
+    if fmt == JSON:
+        json.dump(jsonable(data), sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    elif fmt == CSV:
+        assert columns is not None and rows is not None, "a CSV command must pass columns and rows"
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(columns)
+        for row in rows:
+            writer.writerow([csv_cell(row.get(c)) for c in columns])
+    else:
+        write(text())
+    return 0
+
+
+def union_columns(rows: Iterable[Mapping[str, Any]], first: Sequence[str] = ()) -> list[str]:
+    """``first`` (those present), then every other key of ``rows`` sorted."""
+    seen: dict[str, None] = {}
+    for row in rows:
+        seen.update(dict.fromkeys(row))
+    return [c for c in first if c in seen] + sorted(c for c in seen if c not in first)

@@ -1,0 +1,211 @@
+"""``tracker ls``, ``show`` and ``find``: resource series, one version in full, and queries.
+
+``ls --json``: a list of ``{type, id, versions, latest_version, latest_ref, latest_created_at}``,
+one per series (``versions`` is the count); ``--format csv`` has the same columns.
+
+``show REF --json`` for a resource version: ``kind`` (``"resource"``), ``ref``, ``type``, ``id``,
+``version``, ``run_id``, ``parent`` (a ref or null), ``created_at``, ``attrs``, ``tags``,
+``metadata`` (objects), ``artifacts`` (``{artifact_id: {name, kind, size, files, sha256,
+logged_at}}``, ``files`` being a count), ``children``, ``lineage`` (the versions it was trained on)
+and ``used_by`` (lists of refs). For a run id, see :mod:`tracker.cli.runs`.
+
+``find --json``: a list of flat objects, one per version: ``ref``, ``type``, ``id``, ``version``,
+``run_id``, ``parent``, ``created_at``, then ``tags.<key>``, ``metadata.<key>`` and
+``attrs.<key>`` for what each version has (the rows of ``Results.to_pandas()``); ``--format csv``
+has every column, empty where a version lacks it.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tracker.cli.common import (
+    CSV,
+    JSON,
+    TABLE,
+    add_command,
+    canonical_ref,
+    emit,
+    is_run_ref,
+    open_store,
+    union_columns,
+)
+from tracker.cli.runs import describe_run, run_text
+from tracker.core.tracker import Tracker
+from tracker.view import text
+
+LS_COLUMNS = ["type", "id", "versions", "latest_version", "latest_ref", "latest_created_at"]
+IDENTITY = ["ref", "type", "id", "version", "run_id", "parent", "created_at"]
+
+
+def register(sub: Any) -> None:
+    ls = add_command(
+        sub,
+        "ls",
+        run_ls,
+        "list resource series with their latest version",
+        output=(TABLE, JSON, CSV),
+    )
+    ls.add_argument("type", nargs="?", metavar="TYPE", help="only this type (e.g. model_version)")
+
+    show = add_command(
+        sub,
+        "show",
+        run_show,
+        "show a resource version (identity, attributes, tags, metadata, artifacts, links) or a run",
+    )
+    show.add_argument(
+        "ref", metavar="REF", help="type/id@version, type/id for the latest version, or a run id"
+    )
+
+    find = add_command(
+        sub,
+        "find",
+        run_find,
+        "find resource versions matching an expression",
+        output=(TABLE, JSON, CSV),
+    )
+    find.add_argument(
+        "--where", metavar="EXPR", help="e.g. \"tags.status = 'DEPLOYED' and metadata.f1 >= 0.8\""
+    )
+    find.add_argument("--type", metavar="TYPE", help="only versions of this type")
+    find.add_argument("--id", metavar="ID", help="only versions of series with this id")
+    find.add_argument("--order-by", metavar="FIELDS", help="e.g. '-version' or 'metadata.f1 desc'")
+    find.add_argument("--limit", type=int, metavar="N", help="at most N versions")
+    find.add_argument(
+        "--columns", metavar="A,B", help="columns to show, e.g. ref,metadata.f1 (default: all)"
+    )
+
+
+# -- ls ------------------------------------------------------------------------------------------
+def series(tracker: Tracker, rtype: str | None) -> list[dict[str, Any]]:
+    """One row per series: one listing of its versions and one read of the newest's file."""
+    rows = []
+    for t in [rtype] if rtype else tracker._resources.types():
+        for rid in tracker._resources.ids(t):
+            versions = tracker._resources.versions(t, rid)
+            if not versions:
+                continue
+            latest = versions[-1]
+            doc = tracker._resources.doc(t, rid, latest) or {}
+            rows.append(
+                {
+                    "type": t,
+                    "id": rid,
+                    "versions": len(versions),
+                    "latest_version": latest,
+                    "latest_ref": f"{t}/{rid}@{latest}",
+                    "latest_created_at": doc.get("created_at"),
+                }
+            )
+    return rows
+
+
+def run_ls(args: argparse.Namespace) -> int:
+    tracker = open_store(args)
+    rows = series(tracker, canonical_ref(f"{args.type}/x").split("/")[0] if args.type else None)
+
+    def table() -> str:
+        what = f"of type {args.type!r} " if args.type else ""
+        return text.table(
+            ["TYPE", "ID", "LATEST", "VERSIONS", "CREATED (UTC)"],
+            [
+                [
+                    r["type"],
+                    r["id"],
+                    r["latest_version"],
+                    r["versions"],
+                    text.human_time(r["latest_created_at"]),
+                ]
+                for r in rows
+            ],
+            empty=f"no resources {what}in {tracker.url}",
+        )
+
+    return emit(args, rows, table, LS_COLUMNS, rows)
+
+
+# -- show ----------------------------------------------------------------------------------------
+def run_show(args: argparse.Namespace) -> int:
+    tracker = open_store(args)
+    if is_run_ref(args.ref):
+        run = describe_run(tracker, args.ref)
+        return emit(args, run, lambda: run_text(run))
+    info = {"kind": "resource", **tracker.describe(canonical_ref(args.ref))}
+    return emit(args, info, lambda: resource_text(info))
+
+
+def resource_text(info: dict[str, Any]) -> str:
+    identity = {
+        "type": info["type"],
+        "id": info["id"],
+        "version": info["version"],
+        "run": info["run_id"],
+        "created (UTC)": text.human_time(info["created_at"]),
+        "parent": info["parent"],
+    }
+    artifacts = text.table(
+        ["  ID", "NAME", "KIND", "FILES", "SIZE", "SHA256"],
+        [
+            [
+                "  " + aid,
+                a.get("name"),
+                a.get("kind"),
+                a.get("files"),
+                text.human_size(a.get("size")),
+                str(a.get("sha256") or "-")[:12],
+            ]
+            for aid, a in info["artifacts"].items()
+        ],
+        empty="  (none)",
+    )
+    lineage_note = (
+        f"  {len(info['lineage'])} upstream, {len(info['used_by'])} downstream, "
+        f"{len(info['children'])} children: see `tracker lineage {info['ref']}`"
+    )
+    parts = [
+        text.section(info["ref"], identity),
+        text.section("attributes", info["attrs"]),
+        text.section("tags", info["tags"]),
+        text.section("metadata", info["metadata"]),
+        f"artifacts\n{artifacts}",
+        text.listing("children", info["children"]),
+        text.listing("trained on", info["lineage"]),
+        text.listing("used by", info["used_by"]),
+        f"lineage\n{lineage_note}",
+    ]
+    return "\n\n".join(parts)
+
+
+# -- find ----------------------------------------------------------------------------------------
+def run_find(args: argparse.Namespace) -> int:
+    tracker = open_store(args)
+    results = tracker.find(
+        type=canonical_ref(f"{args.type}/x").split("/")[0] if args.type else None,
+        id=args.id,
+        where=args.where,
+        order_by=args.order_by,
+        limit=args.limit,
+    )
+    rows = results.rows
+    if args.columns:
+        columns = [c.strip() for c in args.columns.split(",") if c.strip()]
+        rows = [{c: row.get(c) for c in columns} for row in rows]
+    else:
+        columns = union_columns(rows, IDENTITY)
+
+    def table() -> str:
+        shown = columns if args.columns else _table_columns(columns)
+        return text.table(
+            [c.upper() if "." not in c else c for c in shown],
+            [[row.get(c) for c in shown] for row in rows],
+            empty="no resource versions match",
+        )
+
+    return emit(args, rows, table, columns, rows)
+
+
+def _table_columns(columns: list[str]) -> list[str]:
+    """For a terminal: the ref, when it was created, then tags and metadata (attrs are noise)."""
+    return ["ref", "created_at"] + [c for c in columns if c.startswith(("tags.", "metadata."))]
