@@ -497,7 +497,7 @@ def test_generated_expressions_parse_evaluate_and_round_trip(
     check(text, record)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(mutated_text, token_soup), records)
 def test_mutated_expressions_and_token_soup_never_run_code(
     text: str, record: dict[str, Any]

@@ -11,7 +11,7 @@ import sys
 import git
 import pytest
 
-from tracker import Tracker
+from tracker import Tracker, VersionControlError
 
 WORKERS = os.path.join(os.path.dirname(__file__), "workers.py")
 
@@ -71,9 +71,15 @@ def test_register_vc_resource_reads_head(repo, tmp_path, monkeypatch):
 def test_no_repository_is_not_an_error(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     t = Tracker(str(tmp_path / "store"))
-    t.create_resource("x", type="model_version")
+    res = t.create_resource("x", type="model_version")
     run = t.runs()[0]
     assert run["git"] is None and run["status"] == "RUNNING"
+    # lolpop passes vc_info=None without version control: nothing to record, no error
+    t.register_vc_resource(res, None, key="X_train", additional_metadata={"rows": 3})
+    assert t.get_vc_info(res, "X_train") == {"hexsha": None, "uri": None}
+    assert t.get_all_metadata(res) == {"rows": 3}
+    with pytest.raises(VersionControlError, match="not inside a git repository"):
+        t.register_vc_resource(res, {"repo": str(tmp_path)})
     t.stop()
 
 

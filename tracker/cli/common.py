@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from tracker.core.context import default_root
+from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.tracker import Tracker
 from tracker.errors import TrackerError
 from tracker.store import paths
@@ -93,9 +94,22 @@ def open_store(args: argparse.Namespace) -> Tracker:
     return tracker
 
 
+def canonical_type(rtype: str) -> str:
+    """``model`` names the series of ``model_version``s (as ``get_resource(type="model")``)."""
+    return MODEL_VERSION if rtype == MODEL else rtype
+
+
 def canonical_ref(ref: str) -> str:
-    """``model/X`` names the series of ``model_version/X`` (as ``get_resource(type="model")``)."""
-    return "model_version/" + ref[len("model/") :] if ref.startswith("model/") else ref
+    """``model/X`` -> ``model_version/X``; any other ref unchanged."""
+    rtype, sep, rest = ref.partition("/")
+    return f"{canonical_type(rtype)}{sep}{rest}"
+
+
+def resolve(tracker: Tracker, ref: str) -> Resource:
+    """The version ``ref`` names (``type/id`` and ``model/id``: the latest), through the API."""
+    rtype, rid, version = parse_ref(canonical_ref(ref))
+    found: Resource = tracker.get_resource(rid, rtype, version=version)
+    return found
 
 
 def is_run_ref(ref: str) -> bool:
@@ -124,9 +138,10 @@ def jsonable(value: Any) -> Any:
 def csv_cell(value: Any) -> str:
     if value is None:
         return ""
+    value = jsonable(value)
     if isinstance(value, str):
         return value
-    return json.dumps(jsonable(value), ensure_ascii=False, sort_keys=True)
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
 def write(text: str) -> None:

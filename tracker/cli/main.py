@@ -1,4 +1,4 @@
-"""``tracker``: look at a store from the shell (runs, resources, lineage, artifacts) or record a demo.
+"""``tracker``: look at a store from the shell (runs, resources, lineage, artifacts), or fill one.
 
 Commands live in one small module each under :mod:`tracker.cli`; every module listed in
 :data:`COMMAND_MODULES` has a ``register(sub)`` function that adds its subcommands with

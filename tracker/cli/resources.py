@@ -25,10 +25,11 @@ from tracker.cli.common import (
     JSON,
     TABLE,
     add_command,
-    canonical_ref,
+    canonical_type,
     emit,
     is_run_ref,
     open_store,
+    resolve,
     union_columns,
 )
 from tracker.cli.runs import describe_run, run_text
@@ -104,7 +105,7 @@ def series(tracker: Tracker, rtype: str | None) -> list[dict[str, Any]]:
 
 def run_ls(args: argparse.Namespace) -> int:
     tracker = open_store(args)
-    rows = series(tracker, canonical_ref(f"{args.type}/x").split("/")[0] if args.type else None)
+    rows = series(tracker, canonical_type(args.type) if args.type else None)
 
     def table() -> str:
         what = f"of type {args.type!r} " if args.type else ""
@@ -132,7 +133,7 @@ def run_show(args: argparse.Namespace) -> int:
     if is_run_ref(args.ref):
         run = describe_run(tracker, args.ref)
         return emit(args, run, lambda: run_text(run))
-    info = {"kind": "resource", **tracker.describe(canonical_ref(args.ref))}
+    info = {"kind": "resource", **tracker.describe(resolve(tracker, args.ref))}
     return emit(args, info, lambda: resource_text(info))
 
 
@@ -182,7 +183,7 @@ def resource_text(info: dict[str, Any]) -> str:
 def run_find(args: argparse.Namespace) -> int:
     tracker = open_store(args)
     results = tracker.find(
-        type=canonical_ref(f"{args.type}/x").split("/")[0] if args.type else None,
+        type=canonical_type(args.type) if args.type else None,
         id=args.id,
         where=args.where,
         order_by=args.order_by,

@@ -94,7 +94,10 @@ def short_commit(row: dict[str, Any]) -> str:
 
 
 def dirty_flag(row: dict[str, Any]) -> str:
-    return {True: "dirty", False: "clean"}.get(row.get("git_dirty"), "-")  # type: ignore[arg-type]
+    """``dirty`` when the work tree had uncommitted changes: the commit alone does not say what
+    code ran."""
+    dirty = row.get("git_dirty")
+    return "-" if dirty is None else ("dirty" if dirty else "clean")
 
 
 def run_runs(args: argparse.Namespace) -> int:
@@ -196,7 +199,7 @@ def run_text(info: dict[str, Any]) -> str:
     attrs = {k: v for k, v in info["attrs"].items() if k not in ("status", "end_time")}
     parts = [
         text.section(f"run {info['id']}", identity),
-        text.section("git", git_view),
+        text.section("git", git_view) if git_view else "git\n  (not recorded: no repository)",
         text.section("attributes", attrs),
         text.listing("created", info["created"]),
     ]

@@ -13,13 +13,15 @@ from typing import Any
 
 from tracker.base import BaseMetadataTracker
 from tracker.core import gitinfo
+from tracker.core.check import Report
+from tracker.core.check import check as check_store
 from tracker.core.items import LINK_KINDS, now, values
 from tracker.core.lifecycle import LifecycleMixin
 from tracker.core.loading import LoadingMixin
 from tracker.core.query import QueryMixin
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.runs import FAILED, FINISHED
-from tracker.errors import ResourceNotFound, UnsupportedValue
+from tracker.errors import ResourceNotFound, UnsupportedValue, VersionControlError
 from tracker.store import paths
 from tracker.store.codec import to_plain
 
@@ -346,6 +348,11 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
     def get_data_comparison(self, resource: Any, *args: Any, **kwargs: Any) -> str | None:
         return self._optional_artifact(resource, "data_comparison")
 
+    def check(self, repair: bool = False, verify: bool = True) -> Report:
+        """fsck: every file against the layout (see :mod:`tracker.core.check`); ``repair``
+        removes only provable garbage; ``verify`` also hashes every artifact."""
+        return check_store(self._store, repair=repair, verify=verify)
+
     # -- version control -------------------------------------------------------------------------
     def register_vc_resource(
         self,
@@ -356,17 +363,28 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         *args: Any,
         **kwargs: Any,
     ) -> None:
-        """Record ``hexsha``/``uri`` (``<key>_hexsha``/``<key>_uri``) as metadata; with no hexsha,
-        HEAD of the git repository at ``vc_info['repo']`` (or the working directory)."""
+        """Record ``hexsha``/``uri`` (``<key>_hexsha``/``<key>_uri``) as metadata.
+
+        With no hexsha, HEAD of the git repository at ``vc_info['repo']`` (an error if it is not
+        one) or of the working directory (nothing recorded when there is none: lolpop passes
+        ``vc_info=None`` when no version control is configured). ``additional_metadata`` items
+        are logged as metadata too.
+        """
         info = dict(vc_info or {})
+        items: dict[str, Any] = {}
         if not info.get("hexsha"):
-            info.update(gitinfo.head_hexsha(info.get("repo")))
-        info["hexsha"] = gitinfo.check_hexsha(info["hexsha"])
-        prefix = f"{key}_" if key else ""
-        items = {f"{prefix}hexsha": info["hexsha"], f"{prefix}uri": info.get("uri")}
-        for k, v in info.items():
-            if k not in ("hexsha", "uri", "repo"):
-                items.setdefault(f"{prefix}{k}", v)
+            try:
+                info.update(gitinfo.head_hexsha(info.get("repo")))
+            except VersionControlError:
+                if info.get("repo"):
+                    raise
+        if info.get("hexsha"):
+            prefix = f"{key}_" if key else ""
+            info["hexsha"] = gitinfo.check_hexsha(info["hexsha"])
+            items = {f"{prefix}hexsha": info["hexsha"], f"{prefix}uri": info.get("uri")}
+            for k, v in info.items():
+                if k not in ("hexsha", "uri", "repo"):
+                    items.setdefault(f"{prefix}{k}", v)
         items.update(additional_metadata or {})
         res = self._resolve(resource)
         assert res.version is not None

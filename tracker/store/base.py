@@ -12,7 +12,17 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tracker.errors import CorruptFile
+
 TMP_PREFIX = ".tmp-"  # encoded names never start with '.', so temp files never look like data
+MAX_READ = 64 * 1024 * 1024  # no metadata file is this large; a larger one is refused unread
+
+
+def too_large(where: str) -> CorruptFile:
+    return CorruptFile(
+        f"{where}: larger than {MAX_READ} bytes, which no metadata file is; it was not read "
+        "(run `tracker fsck`)"
+    )
 
 Progress = Callable[[int], None]
 
@@ -55,8 +65,9 @@ class Store(ABC):
         """The entries directly under ``path`` ([] when missing); sizes/mtimes only with detail."""
 
     @abstractmethod
-    def walk(self, path: str) -> dict[str, Entry]:
-        """Every file below ``path``, keyed by path relative to it, with size and mtime."""
+    def walk(self, path: str, include_temp: bool = False) -> dict[str, Entry]:
+        """Every file below ``path``, keyed by path relative to it, with size and mtime (temp
+        files of unfinished writes only with ``include_temp``, for fsck)."""
 
     @abstractmethod
     def upload(self, local_path: str, path: str, progress: Progress | None = None) -> None:

@@ -121,7 +121,7 @@ def loads(data: bytes, where: str = "") -> Any:
             "metadata file; it was not parsed (run `tracker fsck`)"
         )
     try:
-        return yaml.load(data, Loader=_SafeLoader)  # the C *safe* loader: no tags run code
+        doc = yaml.load(data, Loader=_SafeLoader)  # the C *safe* loader: no tags run code
     except yaml.YAMLError as exc:
         raise CorruptFile(
             f"{where}: not valid YAML for the safe loader ({str(exc).splitlines()[0]}); "
@@ -129,6 +129,28 @@ def loads(data: bytes, where: str = "") -> Any:
         ) from None
     except RecursionError:
         raise CorruptFile(f"{where}: nested too deeply to parse safely") from None
+    if b"&" in data and b"*" in data and _expanded_size(doc, MAX_NODES) > MAX_NODES:
+        # we never write anchors; shared aliases can expand a small file into billions of nodes
+        raise CorruptFile(f"{where}: YAML aliases expand to more than {MAX_NODES} values; refused")
+    return doc
+
+
+MAX_NODES = 1_000_000
+
+
+def _expanded_size(doc: Any, budget: int) -> int:
+    """How many values ``doc`` has once aliases are expanded, counting no further than budget."""
+    seen = 0
+    stack = [doc]
+    while stack and seen <= budget:
+        node = stack.pop()
+        seen += 1
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return seen
 
 
 def is_nan(value: Any) -> bool:

@@ -14,7 +14,7 @@ import shutil
 import stat
 
 from tracker.errors import StoreError
-from tracker.store.base import TMP_PREFIX, Entry, Progress, Store
+from tracker.store.base import MAX_READ, TMP_PREFIX, Entry, Progress, Store, too_large
 
 _COUNTER = itertools.count()
 _CHUNK = 1024 * 1024
@@ -69,6 +69,8 @@ class LocalStore(Store):
     def read(self, path: str) -> bytes | None:
         try:
             with open(self._abs(path), "rb") as fh:
+                if os.fstat(fh.fileno()).st_size > MAX_READ:
+                    raise too_large(self._abs(path))
                 return fh.read()
         except (FileNotFoundError, NotADirectoryError):
             return None
@@ -129,15 +131,16 @@ class LocalStore(Store):
             return []
         return out
 
-    def walk(self, path: str) -> dict[str, Entry]:
+    def walk(self, path: str, include_temp: bool = False) -> dict[str, Entry]:
         base = self._abs(path)
         out: dict[str, Entry] = {}
         for dirpath, dirnames, filenames in os.walk(base):
             rel = os.path.relpath(dirpath, base)
             prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
-            dirnames[:] = [d for d in dirnames if not d.startswith(TMP_PREFIX)]
+            if not include_temp:
+                dirnames[:] = [d for d in dirnames if not d.startswith(TMP_PREFIX)]
             for name in filenames:
-                if name.startswith(TMP_PREFIX):
+                if name.startswith(TMP_PREFIX) and not include_temp:
                     continue
                 st = os.lstat(os.path.join(dirpath, name))
                 out[prefix + name] = Entry(name, False, st.st_size, st.st_mtime)

@@ -15,7 +15,7 @@ from typing import Any
 import fsspec
 
 from tracker.errors import StoreError
-from tracker.store.base import TMP_PREFIX, Entry, Progress, Store
+from tracker.store.base import MAX_READ, TMP_PREFIX, Entry, Progress, Store, too_large
 
 _OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "abfs", "az", "adl", "oss"}
 _NO_CACHE = {"use_listings_cache": False, "skip_instance_cache": True}
@@ -48,10 +48,12 @@ class FsspecStore(Store):
             self.fs.invalidate_cache(full)
 
     def read(self, path: str) -> bytes | None:
-        try:
-            data = self.fs.cat_file(self._abs(path))
+        try:  # a ranged GET: a huge file costs one bounded request, not a huge download
+            data = self.fs.cat_file(self._abs(path), start=0, end=MAX_READ + 1)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
+        if len(data) > MAX_READ:
+            raise too_large(self._abs(path))
         return bytes(data)
 
     def write(self, path: str, data: bytes) -> None:
@@ -95,7 +97,7 @@ class FsspecStore(Store):
             out.append(_entry(name, is_dir, info))
         return out
 
-    def walk(self, path: str) -> dict[str, Entry]:
+    def walk(self, path: str, include_temp: bool = False) -> dict[str, Entry]:
         full = self._abs(path)
         self._fresh(full)
         try:
@@ -109,7 +111,7 @@ class FsspecStore(Store):
             if not rel or info.get("type") == "directory":
                 continue
             base = rel.rsplit("/", 1)[-1]
-            if base.startswith(TMP_PREFIX):
+            if base.startswith(TMP_PREFIX) and not include_temp:
                 continue
             out[rel] = _entry(base, False, info)
         return out

@@ -1,1 +1,1 @@
-"""Views of tracker data: HTML for notebooks (:mod:`.html`) and text for terminals (:mod:`.text`)."""
+"""Views of tracker data: HTML for notebooks (:mod:`.html`), text for terminals (:mod:`.text`)."""

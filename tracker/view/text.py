@@ -37,12 +37,14 @@ def human_time(value: Any) -> str:
 
 
 def human_duration(seconds: float | None) -> str:
-    """``3725.2`` -> ``1h02m05s``; short durations keep a decimal (``0.4s``)."""
+    """``3725.2`` -> ``1h02m05s``; short ones keep their precision (``2.5s``, ``40ms``)."""
     if seconds is None:
         return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f}ms"
     if seconds < 10:
         return f"{seconds:.1f}s"
-    total = int(round(seconds))
+    total = round(seconds)
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     if hours:
@@ -80,7 +82,7 @@ def cut(text: str, width: int = MAX_CELL) -> str:
 
 def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], empty: str = "") -> str:
     """An aligned table with a header row; values go through :func:`plain` and :func:`cut`."""
-    cells = [[cut(plain(v) if not isinstance(v, str) else v) for v in row] for row in rows]
+    cells = [[cut(plain(v)) for v in row] for row in rows]
     if not cells:
         return empty
     widths = [len(c) for c in columns]

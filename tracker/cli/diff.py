@@ -1,0 +1,88 @@
+"""``tracker diff REF REF``: attributes, tags and metadata of two versions side by side.
+
+Only what differs unless ``--all``. ``--json``: ``{left, right, rows}`` where ``left``/``right``
+are the resolved refs and each row is ``{section, key, left, right, change}``: ``section`` is
+``attrs``, ``tags`` or ``metadata``; ``change`` is ``same``, ``changed``, ``added`` (only on the
+right) or ``removed`` (only on the left), the missing side being null.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from tracker.cli.common import add_command, emit, open_store, resolve
+from tracker.view import text
+
+SECTIONS = ("attrs", "tags", "metadata")
+_MARK = {"same": " ", "changed": "~", "added": "+", "removed": "-"}
+
+
+def register(sub: Any) -> None:
+    parser = add_command(
+        sub, "diff", run_diff, "compare the attributes, tags and metadata of two versions"
+    )
+    parser.add_argument("left", metavar="REF", help="type/id@version, or type/id for the latest")
+    parser.add_argument("right", metavar="REF", help="the version to compare it with")
+    parser.add_argument("--all", action="store_true", help="show equal values too")
+
+
+def compare(left: dict[str, Any], right: dict[str, Any], everything: bool) -> list[dict[str, Any]]:
+    """One row per key of each section in either version (equal ones only with ``everything``)."""
+    rows = []
+    for section in SECTIONS:
+        a, b = left.get(section) or {}, right.get(section) or {}
+        for key in sorted(set(a) | set(b), key=str):
+            if key not in b:
+                change = "removed"
+            elif key not in a:
+                change = "added"
+            else:
+                change = "same" if _equal(a[key], b[key]) else "changed"
+            if change != "same" or everything:
+                rows.append(
+                    {
+                        "section": section,
+                        "key": key,
+                        "left": a.get(key),
+                        "right": b.get(key),
+                        "change": change,
+                    }
+                )
+    return rows
+
+
+def _equal(a: Any, b: Any) -> bool:
+    """Equal values of one type; ``1 == 1.0`` counts as equal but ``True == 1`` does not."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return a is b
+    if isinstance(a, int | float) and isinstance(b, int | float):
+        return a == b
+    return type(a) is type(b) and a == b
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    tracker = open_store(args)
+    left = tracker.describe(resolve(tracker, args.left))
+    right = tracker.describe(resolve(tracker, args.right))
+    rows = compare(left, right, args.all)
+    data = {"left": left["ref"], "right": right["ref"], "rows": rows}
+
+    def table() -> str:
+        if not rows:
+            return f"{left['ref']} and {right['ref']} have the same attributes, tags and metadata"
+        return text.table(
+            ["", "SECTION", "KEY", left["ref"], right["ref"]],
+            [
+                [
+                    _MARK[r["change"]],
+                    r["section"],
+                    r["key"],
+                    "(absent)" if r["change"] == "added" else r["left"],
+                    "(absent)" if r["change"] == "removed" else r["right"],
+                ]
+                for r in rows
+            ],
+        )
+
+    return emit(args, data, table)

@@ -1,0 +1,238 @@
+"""``fsck``: check every file of a store against the layout, and remove only provable garbage.
+
+Checks that every YAML file parses with the safe loader, that identities match their paths, that
+pointers resolve, that artifacts match their manifests (sizes always, sha256 with ``verify``), and
+finds leftover temp files. ``repair`` removes temp files of dead writers, dangling pointers, broken
+``HEAD`` hints and artifact copies no manifest references (once older than a grace period, since
+a writer may be copying right now) — never a key file, a resource or an artifact in use.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tracker.core.artifacts import safe_relpath, sha256_file
+from tracker.core.runs import _alive
+from tracker.errors import TrackerError
+from tracker.store import Store, paths
+from tracker.store.base import TMP_PREFIX, Entry
+from tracker.store.codec import loads
+
+GRACE_SECONDS = 3600.0
+_TMP_PID = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")
+_ITEM_KINDS = ("attrs", "tags", "metadata")
+_LINK_KINDS = ("children", "lineage", "used_by")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    kind: str
+    detail: str
+    repairable: bool = False
+
+
+@dataclass
+class Report:
+    """What ``check`` found; ``ok`` when nothing at all is wrong."""
+
+    files: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    repaired: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "files": self.files,
+            "problems": [vars(p) for p in self.problems],
+            "repaired": [vars(p) for p in self.repaired],
+        }
+
+
+class Checker:
+    def __init__(self, store: Store, verify: bool, now: float | None = None) -> None:
+        self.store = store
+        self.verify = verify
+        self.now = now if now is not None else time.time()
+        self.report = Report()
+        self.files: dict[str, Entry] = {}
+
+    def problem(self, path: str, kind: str, detail: str, repairable: bool = False) -> None:
+        self.report.problems.append(Problem(path, kind, detail, repairable))
+
+    def run(self) -> Report:
+        self.files = self.store.walk("", include_temp=True)
+        self.report.files = len(self.files)
+        referenced_tokens: set[str] = set()
+        for rel, entry in sorted(self.files.items()):
+            name = rel.rsplit("/", 1)[-1]
+            if name.startswith(TMP_PREFIX):
+                self._temp(rel, entry)
+            elif self.store.is_symlink(rel):
+                self.problem(rel, "symlink", "a symbolic link (the store never writes one)")
+            else:
+                referenced_tokens |= self._file(rel)
+        self._orphan_artifacts(referenced_tokens)
+        return self.report
+
+    # -- per kind of file ------------------------------------------------------------------------
+    def _temp(self, rel: str, entry: Entry) -> None:
+        match = _TMP_PID.match(rel.rsplit("/", 1)[-1])
+        dead = match is not None and self.store.is_local and not _alive(int(match.group(1)), None)
+        old = self.now - entry.mtime > GRACE_SECONDS
+        self.problem(rel, "temp-file", "left by an unfinished write", repairable=dead or old)
+
+    def _doc(self, rel: str) -> Any:
+        try:
+            return loads(self.store.read(rel) or b"", rel)
+        except TrackerError as exc:
+            self.problem(rel, "unparsable", str(exc))
+            return None
+
+    def _file(self, rel: str) -> set[str]:
+        parts = rel.split("/")
+        if rel in (paths.FORMAT_FILE, ".gitignore"):
+            return set()
+        if parts[0] == paths.RUNS and len(parts) >= 3:
+            self._run_file(rel, parts)
+        elif parts[0] == paths.RESOURCES and len(parts) == 4 and parts[3] == "HEAD":
+            data = self.store.read(rel) or b""
+            if not data.strip().isdigit():
+                self.problem(rel, "bad-hint", f"HEAD holds {data[:20]!r}, not a version", True)
+        elif parts[0] == paths.RESOURCES and len(parts) >= 5 and parts[3].isdigit():
+            return self._version_file(rel, parts)
+        else:
+            self.problem(rel, "unknown", "a file the store layout does not have")
+        return set()
+
+    def _run_file(self, rel: str, parts: list[str]) -> None:
+        run_id = paths.decode(parts[1])
+        if parts[2:] == ["run.yaml"]:
+            doc = self._doc(rel)
+            if doc is not None and (not isinstance(doc, dict) or doc.get("id") != run_id):
+                self.problem(rel, "identity", f"does not describe run {run_id!r}")
+        elif len(parts) == 4 and parts[2] == "attrs":
+            self._key_file(rel, parts[3])
+        elif len(parts) == 5 and parts[2] == "created":
+            self._pointer(rel, parts[3], parts[4])
+        else:
+            self.problem(rel, "unknown", "a file the run layout does not have")
+
+    def _version_file(self, rel: str, parts: list[str]) -> set[str]:
+        rtype, rid, version = paths.decode(parts[1]), paths.decode(parts[2]), int(parts[3])
+        vdir = "/".join(parts[:4])
+        rest = parts[4:]
+        if f"{vdir}/resource.yaml" not in self.files:
+            self.problem(rel, "orphan-version", f"{rtype}/{rid}@{version} has no resource.yaml")
+        if rest == ["resource.yaml"]:
+            doc = self._doc(rel)
+            if doc is not None and (
+                not isinstance(doc, dict)
+                or (doc.get("type"), doc.get("id"), doc.get("version")) != (rtype, rid, version)
+            ):
+                self.problem(rel, "identity", f"does not describe {rtype}/{rid}@{version}")
+        elif rest == ["snapshot.yaml"]:
+            self._doc(rel)
+        elif len(rest) == 2 and rest[0] in _ITEM_KINDS:
+            self._key_file(rel, rest[1])
+        elif len(rest) == 2 and rest[0] == "manifests":
+            return self._manifest(rel, vdir, rest[1])
+        elif len(rest) == 3 and rest[0] in _LINK_KINDS:
+            self._pointer(rel, rest[1], rest[2])
+        elif not (len(rest) >= 4 and rest[0] == "artifacts"):  # those: see _orphan_artifacts
+            self.problem(rel, "unknown", "a file the version layout does not have")
+        return set()
+
+    def _key_file(self, rel: str, name: str) -> None:
+        doc = self._doc(rel)
+        if doc is None:
+            return
+        key = paths.decode(name[: -len(".yaml")]) if name.endswith(".yaml") else None
+        if not isinstance(doc, dict) or doc.get("key") != key or "value" not in doc:
+            self.problem(rel, "identity", f"does not hold key {key!r} with a value")
+
+    def _pointer(self, rel: str, type_segment: str, name: str) -> None:
+        try:
+            ptype, pid, pver = paths.parse_pointer(type_segment, name)
+            target = paths.resource_file(ptype, pid, pver)
+        except (ValueError, TrackerError):
+            self.problem(rel, "bad-pointer", "not a <type>/<id>@<version> pointer", True)
+            return
+        if target not in self.files:
+            self.problem(rel, "dangling-pointer", f"{ptype}/{pid}@{pver} does not exist", True)
+
+    def _manifest(self, rel: str, vdir: str, name: str) -> set[str]:
+        doc = self._doc(rel)
+        aid = paths.decode(name[: -len(".yaml")])
+        if doc is None:
+            return set()
+        try:
+            if not isinstance(doc, dict) or doc.get("id") != aid:
+                raise TrackerError(f"not the manifest of artifact {aid!r}")
+            token = paths.encode(str(doc["token"]), "token")
+            base = f"{vdir}/artifacts/{paths.encode(aid, 'artifact id')}/{token}"
+            for f in doc["files"]:
+                stored = f"{base}/{paths.encode_relpath(safe_relpath(f['path'], rel))}"
+                self._artifact_file(stored, f)
+        except (TrackerError, KeyError, TypeError) as exc:
+            self.problem(rel, "bad-manifest", str(exc))
+            return set()
+        return {base}
+
+    def _artifact_file(self, stored: str, f: dict[str, Any]) -> None:
+        entry = self.files.get(stored)
+        if entry is None:
+            self.problem(stored, "artifact-missing", "listed in its manifest but not stored")
+        elif entry.size != f.get("size"):
+            self.problem(stored, "artifact-size", f"{entry.size} bytes, manifest says {f['size']}")
+        elif self.verify and _sha256(self.store, stored) != f.get("sha256"):
+            self.problem(stored, "artifact-checksum", "does not match the manifest's sha256")
+
+    def _orphan_artifacts(self, referenced: set[str]) -> None:
+        seen: set[str] = set()
+        for rel, entry in self.files.items():
+            parts = rel.split("/")
+            if len(parts) < 8 or parts[0] != paths.RESOURCES or parts[4] != "artifacts":
+                continue
+            base = "/".join(parts[:7])
+            if base in referenced or base in seen:
+                continue
+            seen.add(base)
+            old = self.now - entry.mtime > GRACE_SECONDS
+            self.problem(base, "orphan-artifact", "a copy no manifest references", repairable=old)
+
+    def repair(self) -> None:
+        for p in self.report.problems:
+            if p.repairable:
+                recursive = p.kind == "orphan-artifact"
+                self.store.remove(p.path, recursive=recursive)
+                self.report.repaired.append(p)
+        self.report.problems = [p for p in self.report.problems if not p.repairable]
+
+
+def _sha256(store: Store, rel: str) -> str:
+    local = store.local_path(rel)
+    if local is not None:
+        return sha256_file(local)
+    with tempfile.TemporaryDirectory() as tmp:
+        target = os.path.join(tmp, "f")
+        store.download(rel, target)
+        return sha256_file(target)
+
+
+def check(store: Store, repair: bool = False, verify: bool = True) -> Report:
+    checker = Checker(store, verify)
+    checker.run()
+    if repair:
+        checker.repair()
+    return checker.report
+
