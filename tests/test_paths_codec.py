@@ -72,3 +72,30 @@ def test_safe_loader_refuses_python_tags():
 def test_datetimes_stay_datetimes():
     when = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
     assert codec.loads(codec.dumps(codec.to_plain({"w": when}))) == {"w": when}
+
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(),
+    st.datetimes(timezones=st.just(dt.timezone.utc)),
+    st.binary(max_size=8),
+)
+
+
+@given(st.text(min_size=1, max_size=20), scalars, st.text(max_size=30))
+def test_fast_record_writer_reads_back_like_pyyaml(key, value, run_id):
+    record = {
+        "key": key,
+        "value": value,
+        "logged_at": dt.datetime.now(dt.timezone.utc),
+        "run_id": run_id,
+    }
+    try:
+        slow = codec.loads(codec.dumps(record))
+    except UnsupportedValue:
+        return  # lone surrogates: refused by both
+    fast = codec.loads(codec.dump_record(record))
+    assert fast == slow == record

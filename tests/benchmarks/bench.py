@@ -171,7 +171,11 @@ def fs_type(path: str) -> str:
 def ram_base(explicit: str | None) -> tuple[str, str]:
     if explicit:
         return explicit, fs_type(explicit)
-    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK) and fs_type("/dev/shm") == "tmpfs":
+    if (
+        os.path.isdir("/dev/shm")
+        and os.access("/dev/shm", os.W_OK)
+        and fs_type("/dev/shm") == "tmpfs"
+    ):
         return "/dev/shm", "tmpfs"
     tmp = tempfile.gettempdir()
     return tmp, f"{fs_type(tmp)} (no tmpfs /dev/shm: NOT a RAM filesystem)"
@@ -229,7 +233,9 @@ def meta_value(i: int, j: int) -> float:
     return round(0.001 * i + j, 6)
 
 
-def ours_resources(root: str, cfg: Config) -> tuple[dict[str, list[float]], list[list[float]], list[Any]]:
+def ours_resources(
+    root: str, cfg: Config
+) -> tuple[dict[str, list[float]], list[list[float]], list[Any]]:
     """a. N resources x (create, tags, metadata, close); per-op samples and per-resource tags."""
     t = Tracker(root, git=False)
     w = t.create_resource("warmup", type=TYPE)  # the first write creates the run: not timed
@@ -378,7 +384,9 @@ def ours_query(root: str, kind: str, versions: int) -> float:
         )
         got = [found.version] if found is not None else []
     elif kind == "find_newest":
-        got = [r.version for r in t.find(type=TYPE, id="m", where=WHERE, order_by="-version", limit=1)]
+        got = [
+            r.version for r in t.find(type=TYPE, id="m", where=WHERE, order_by="-version", limit=1)
+        ]
     else:
         got = [r.version for r in t.find(type=TYPE, id="m", where=WHERE)]
     dt = pc() - a
@@ -429,7 +437,9 @@ def mlflow_resources(
     return ops, per_run_tags, run_ids
 
 
-def mlflow_reads(client_cls: Any, root: str, run_ids: list[str], cfg: Config) -> dict[str, list[float]]:
+def mlflow_reads(
+    client_cls: Any, root: str, run_ids: list[str], cfg: Config
+) -> dict[str, list[float]]:
     c = client_cls(tracking_uri=mlflow_uri(root))
     sample = spread(run_ids, cfg.read_sample)
     run = c.get_run(sample[0])
@@ -716,7 +726,9 @@ def run_s3(cfg: Config, workdir: str) -> dict[str, Any]:
         measure("first write (fresh store, run start)", lambda: t.create_resource("w", type=TYPE))
         closed = []
         for i in range(k):
-            r = measure("create_resource (new id)", lambda i=i: t.create_resource(f"r{i}", type=TYPE))
+            r = measure(
+                "create_resource (new id)", lambda i=i: t.create_resource(f"r{i}", type=TYPE)
+            )
             for j in range(cfg.tags):
                 measure("log_tag", lambda r=r, i=i, j=j: t.log_tag(r, f"tag{j}", tag_value(i, j)))
             for j in range(cfg.metas):
@@ -764,12 +776,17 @@ def run_s3(cfg: Config, workdir: str) -> dict[str, Any]:
             tr = fresh()
             measure("describe (closed)", lambda tr=tr, r=r: tr.describe(r))
             tr = fresh()
-            measure("get_resource (latest, by id)", lambda tr=tr, i=i: tr.get_resource(f"r{i}", type=TYPE))
+            measure(
+                "get_resource (latest, by id)",
+                lambda tr=tr, i=i: tr.get_resource(f"r{i}", type=TYPE),
+            )
         # a series for the lookups
         v_s3 = cfg.s3_versions
         ts = fresh()
         for v in range(1, v_s3 + 1):
-            r = measure("create_resource (next version)", lambda: ts.create_resource("m", type=TYPE))
+            r = measure(
+                "create_resource (next version)", lambda: ts.create_resource("m", type=TYPE)
+            )
             tags = {"i": str(v), "team": "a"}
             if v % TAGGED_EVERY == TAGGED_AT:
                 tags["status"] = "DEPLOYED"
@@ -835,17 +852,38 @@ ROWS: list[tuple[str, str, str, str | None, str | None]] = [
     ("d", "describe | get_run", "describe", "read_bulk", None),
     ("d", "get_tag (one key)", "get_tag", None, None),
     ("d", "get_resource(id) from a new Tracker", "get_resource", None, None),
-    ("e", "first write, fresh store, git=False | create_run", "first_write_nogit", "first_write_nogit", None),
+    (
+        "e",
+        "first write, fresh store, git=False | create_run",
+        "first_write_nogit",
+        "first_write_nogit",
+        None,
+    ),
     ("e", "first write, fresh store, git=True", "first_write_git", None, None),
     ("e", "create_resource after start, git=True", "create_git", None, None),
     ("f", "floor: write tmp + rename", None, None, "write"),
 ]
 QUERY_ROWS: list[tuple[str, str, str, str | None]] = [
-    ("e", "create_resource (next version) | create_run", "create_next_version", "create_next_version"),
+    (
+        "e",
+        "create_resource (next version) | create_run",
+        "create_next_version",
+        "create_next_version",
+    ),
     ("e", "growth: next version, first 50", "create_first", "create_first"),
     ("e", "growth: next version, last 50", "create_last", "create_last"),
-    ("c", "newest DEPLOYED: get_prev_resource_version | search_runs(max_results=1)", "prev_deployed", "find_newest"),
-    ("c", "newest DEPLOYED: find(limit=1) | search_runs(max_results=1)", "find_newest", "find_newest"),
+    (
+        "c",
+        "newest DEPLOYED: get_prev_resource_version | search_runs(max_results=1)",
+        "prev_deployed",
+        "find_newest",
+    ),
+    (
+        "c",
+        "newest DEPLOYED: find(limit=1) | search_runs(max_results=1)",
+        "find_newest",
+        "find_newest",
+    ),
     ("c", "all DEPLOYED: find() | search_runs()", "find_all", "find_all"),
 ]
 
@@ -903,27 +941,55 @@ def targets(rows: list[dict[str, Any]], cfg: Config, rec: Recorder) -> list[dict
 
     def add(name: str, value: float | None, limit: float, cmp: str, detail: str) -> None:
         met = None if value is None else (value <= limit if cmp == "<=" else value >= limit)
-        out.append({"target": name, "value": value, "limit": limit, "cmp": cmp, "met": met,
-                    "detail": detail})
+        out.append(
+            {
+                "target": name,
+                "value": value,
+                "limit": limit,
+                "cmp": cmp,
+                "met": met,
+                "detail": detail,
+            }
+        )
 
     tag = find_row(rows, "ram", "log_tag")
-    add("tag write <= 1/5 of MLflow set_tag (ours/MLflow)", tag and tag["ours_over_mlflow"],
-        0.2, "<=", "ram, medians")
+    add(
+        "tag write <= 1/5 of MLflow set_tag (ours/MLflow)",
+        tag and tag["ours_over_mlflow"],
+        0.2,
+        "<=",
+        "ram, medians",
+    )
     for label in ("get_tags+get_all_metadata", "describe"):
         row = find_row(rows, "ram", label)
-        add(f"read a resource ({label}) <= 1/5 of get_run", row and row["ours_over_mlflow"],
-            0.2, "<=", "ram, closed resource, fresh tracker")
+        add(
+            f"read a resource ({label}) <= 1/5 of get_run",
+            row and row["ours_over_mlflow"],
+            0.2,
+            "<=",
+            "ram, closed resource, fresh tracker",
+        )
     big = max(cfg.versions)
     for label in ("newest DEPLOYED: get_prev", "newest DEPLOYED: find(limit=1)", "all DEPLOYED"):
         row = find_row(rows, f"ram/{big}", label)
         r = row and row["ours_over_mlflow"]
-        add(f"{label}... over {big} versions >= 10x faster than search_runs (ours/MLflow)",
-            r, 0.1, "<=", "ram")
+        add(
+            f"{label}... over {big} versions >= 10x faster than search_runs (ours/MLflow)",
+            r,
+            0.1,
+            "<=",
+            "ram",
+        )
     add("tag write <= 3x the floor", tag and tag["ours_over_floor"], 3.0, "<=", "ram")
     first = med(rec.summary("ram", "ours", "tag_first"))
     last = med(rec.summary("ram", "ours", "tag_last"))
-    add("tag write growth: last 50 / first 50 <= 1.3", ratio(last, first), 1.3, "<=",
-        f"ram, N={cfg.n}")
+    add(
+        "tag write growth: last 50 / first 50 <= 1.3",
+        ratio(last, first),
+        1.3,
+        "<=",
+        f"ram, N={cfg.n}",
+    )
     return out
 
 
@@ -952,7 +1018,9 @@ def print_table(result: dict[str, Any]) -> None:
     if "skipped" in s3:
         print(f"g. S3: skipped: {s3['skipped']}")
     elif s3:
-        print("g. S3 (moto server on localhost behind the counting proxy; ms are moto's, not AWS's)")
+        print(
+            "g. S3 (moto server on localhost behind the counting proxy; ms are moto's, not AWS's)"
+        )
         print(f"   {'operation':<58} {'median':>9} {'p95':>9} {'requests':>9}  by method (mean)")
         for op, v in s3["ops"].items():
             req = f"{v['requests_median']:g}"
@@ -1097,9 +1165,17 @@ def run(cfg: Config) -> dict[str, Any]:
         "s3": s3,
         "notes": notes,
     }
-    result["targets"] = targets(rows, cfg, rec) if client_cls is not None else [
-        t for t in targets(rows, cfg, rec) if "MLflow" not in t["target"] and "get_run" not in t["target"] and "search_runs" not in t["target"]
-    ]
+    result["targets"] = (
+        targets(rows, cfg, rec)
+        if client_cls is not None
+        else [
+            t
+            for t in targets(rows, cfg, rec)
+            if "MLflow" not in t["target"]
+            and "get_run" not in t["target"]
+            and "search_runs" not in t["target"]
+        ]
+    )
     if cfg.profile:
         result["profiles"] = profile_ours(ram, cfg, os.path.dirname(cfg.out or "bench-results/x"))
     result["meta"]["seconds"] = round(pc() - started, 1)

@@ -62,6 +62,8 @@ def passengers(rng: random.Random, n: int) -> list[Row]:
         if rng.random() < 0.2:
             age = None
         fare = round(rng.expovariate(1 / {1: 84.0, 2: 20.7, 3: 13.7}[pclass]), 2)
+        if rng.random() < 0.02:
+            fare = 0.0  # crew and complimentary tickets: not comparable to paying passengers
         row = {
             "passenger_id": pid,
             "pclass": pclass,

@@ -235,4 +235,3 @@ def check(store: Store, repair: bool = False, verify: bool = True) -> Report:
     if repair:
         checker.repair()
     return checker.report
-

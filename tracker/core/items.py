@@ -15,7 +15,7 @@ from typing import Any
 from tracker.errors import CorruptFile, KeyCollision
 from tracker.store import Store, paths
 from tracker.store.base import Entry
-from tracker.store.codec import dumps, loads, to_plain
+from tracker.store.codec import dump_record, dumps, loads, to_plain
 
 Key = tuple[str, str, int]  # (type, id, version)
 SNAPSHOT = "snapshot.yaml"
@@ -28,7 +28,7 @@ def now() -> _dt.datetime:
 def record(key: str, value: Any, run_id: str | None) -> bytes:
     """Encode one key file; raises UnsupportedValue (naming the key) before anything is written."""
     plain = to_plain(value, key)
-    return dumps({"key": key, "value": plain, "logged_at": now(), "run_id": run_id}, key)
+    return dump_record({"key": key, "value": plain, "logged_at": now(), "run_id": run_id}, key)
 
 
 def decode_record(data: bytes, key: str | None, where: str) -> dict[str, Any]:

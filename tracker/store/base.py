@@ -24,6 +24,7 @@ def too_large(where: str) -> CorruptFile:
         "(run `tracker fsck`)"
     )
 
+
 Progress = Callable[[int], None]
 
 

@@ -7,6 +7,7 @@ layer asks it for paths and never joins strings itself.
 
 from __future__ import annotations
 
+import functools
 import re
 
 from tracker.errors import InvalidKey
@@ -15,15 +16,21 @@ FORMAT = 1
 MAX_SEGMENT = 200  # encoded bytes; most filesystems stop at 255 and we add suffixes
 _SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
 _ESCAPE = re.compile(r"%([0-9A-F]{2})")
+_PLAIN = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]*")
 
 
 def encode(text: str, what: str = "key") -> str:
     """Percent-encode ``text`` into one safe path segment (``[A-Za-z0-9_.-]``, no leading dot)."""
     if not isinstance(text, str):
         raise InvalidKey(f"{what} must be a string, got {type(text).__name__}: {text!r}")
+    return _encode(text, what)
+
+
+@functools.lru_cache(maxsize=8192)
+def _encode(text: str, what: str) -> str:
     if not text:
         raise InvalidKey(f"{what} must not be empty; give a non-empty string")
-    if text.isascii() and all(c in _SAFE for c in text) and text[0] != ".":
+    if _PLAIN.fullmatch(text):
         out = text
     else:
         try:

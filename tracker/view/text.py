@@ -68,10 +68,12 @@ def plain(value: Any) -> str:
         return value
     if isinstance(value, int | float):
         return repr(value) if isinstance(value, float) else str(value)
-    try:
-        return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
-    except (TypeError, ValueError):
-        return str(value)
+    if isinstance(value, dict | list | tuple):
+        try:
+            return json.dumps(value, default=str, ensure_ascii=False, sort_keys=True)
+        except (TypeError, ValueError):  # mixed key types cannot be sorted
+            return str(value)
+    return str(value)
 
 
 def cut(text: str, width: int = MAX_CELL) -> str:
