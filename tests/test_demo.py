@@ -7,6 +7,7 @@ import json
 import shlex
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from tracker import Tracker
 from tracker.cli.main import main
 
 
-def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> object:
+def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> Any:
     code = main([*argv, "--json"])
     out, err = capsys.readouterr()
     assert code == 0, err
@@ -85,7 +86,7 @@ def test_show_lineage_and_find_on_the_demo(
     assert len(used["links"]) == 4
 
     found = run_json(capsys, "--root", demo_root, "find", "--where", "tags.status = 'DEPLOYED'")
-    assert [r["ref"] for r in found] == ["model_version/titanic@2"]  # type: ignore[union-attr]
+    assert [r["ref"] for r in found] == ["model_version/titanic@2"]
     jobs = run_json(capsys, "--root", demo_root, "find", "--type", "prediction_job")
     assert isinstance(jobs, list) and len(jobs) == 2
     assert {j["parent"] for j in jobs} == {"model_version/titanic@1", "model_version/titanic@2"}
@@ -112,8 +113,8 @@ def test_printed_commands_work(capsys: pytest.CaptureFixture[str], demo_root: st
         assert main(argv[1:]) == 0, command
         assert capsys.readouterr().out
     found = run_json(capsys, "--root", demo_root, "find", "--where", "tags.status = 'DEPLOYED'")
-    assert [r["ref"] for r in found] == ["model_version/titanic@4"]  # type: ignore[union-attr]
-    assert len(run_json(capsys, "--root", demo_root, "runs")) == 6  # type: ignore[arg-type]
+    assert [r["ref"] for r in found] == ["model_version/titanic@4"]
+    assert len(run_json(capsys, "--root", demo_root, "runs")) == 6
 
 
 def test_demo_in_a_git_repository_records_the_commit(

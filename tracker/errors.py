@@ -15,6 +15,10 @@ class StoreError(TrackerError, OSError):
     """The store could not be read or written (permissions, network, a missing root)."""
 
 
+class StoreNotFound(StoreError, FileNotFoundError):
+    """A read-only open of a root that holds no store (no ``tracker.yaml``)."""
+
+
 class StoreFormatError(TrackerError, ValueError):
     """The store was written by another (newer) format, or a file in it is not what it should be."""
 

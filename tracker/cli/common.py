@@ -24,7 +24,6 @@ from tracker.core.context import default_root
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.tracker import Tracker
 from tracker.errors import TrackerError
-from tracker.store import paths
 
 Handler = Callable[[argparse.Namespace], int]
 TABLE, JSON, CSV = "table", "json", "csv"
@@ -85,12 +84,7 @@ def root_of(args: argparse.Namespace) -> str:
 def open_store(args: argparse.Namespace) -> Tracker:
     """A tracker on an existing store, for reading only (it creates no run and writes nothing)."""
     tracker = Tracker(root_of(args), git=False)
-    if tracker._store.read(paths.FORMAT_FILE) is None:
-        raise CliError(
-            f"no tracker store at {tracker.url} (it has no {paths.FORMAT_FILE}); pass --root or "
-            "set $TRACKER_ROOT to point at one, or run `tracker demo` to record an example store"
-        )
-    tracker._check_format()  # StoreFormatError for a store written by a newer tracker
+    tracker.require_store()  # StoreNotFound, or StoreFormatError for a newer store
     return tracker
 
 
@@ -145,7 +139,14 @@ def csv_cell(value: Any) -> str:
 
 
 def write(text: str) -> None:
-    sys.stdout.write(text if text.endswith("\n") or not text else text + "\n")
+    """Write ``text`` and a final newline; a terminal that cannot show a character (the tree's
+    box drawing on a legacy code page) gets ``?`` rather than an error."""
+    text = text if text.endswith("\n") or not text else text + "\n"
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:
+        encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+        sys.stdout.write(text.encode(encoding, "replace").decode(encoding))
 
 
 def emit(

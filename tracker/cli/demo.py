@@ -159,7 +159,9 @@ def prepare_data(
     t.log_data_profile(dv1, write_json(profile(raw), os.path.join(work, "profile_raw.json")))
 
     cleaned = clean(raw)
-    dv2 = t.create_resource(NAME, type="dataset_version", source=dv1.ref, transform="impute_age")
+    dv2 = t.create_resource(
+        NAME, type="dataset_version", source=dv1.ref, transform="impute_age+drop_free_fares"
+    )
     t.log_tags(dv2, {"stage": "clean", "owner": "data-team"})
     t.log_metadata(dv2, "rows", len(cleaned))
     t.log_metadata(dv2, "columns", COLUMNS)
@@ -221,7 +223,8 @@ def train(
     previous = t.get_currently_deployed_model_version(mv)
     if previous is not None:
         t.log_metadata(mv, "replaces", previous.ref)
-        t.log_tag(previous, "status", "RETIRED")
+        if t.get_tag(previous, "status") == "DEPLOYED":
+            t.log_tag(previous, "status", "RETIRED")
     t.log_tag(mv, "status", "DEPLOYED")
 
     batch = passengers(rng, 418)

@@ -86,8 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if debug:
             raise
         return _fail(
-            f"unexpected {type(exc).__name__}: {exc} (a bug: rerun with TRACKER_DEBUG=1 for the "
-            "traceback and report it)"
+            f"unexpected {type(exc).__name__}: {exc} (rerun with TRACKER_DEBUG=1 for the "
+            "traceback; if it looks like a bug, please report it)"
         )
 
 

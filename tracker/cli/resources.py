@@ -33,7 +33,6 @@ from tracker.cli.common import (
     union_columns,
 )
 from tracker.cli.runs import describe_run, run_text
-from tracker.core.tracker import Tracker
 from tracker.view import text
 
 LS_COLUMNS = ["type", "id", "versions", "latest_version", "latest_ref", "latest_created_at"]
@@ -80,32 +79,9 @@ def register(sub: Any) -> None:
 
 
 # -- ls ------------------------------------------------------------------------------------------
-def series(tracker: Tracker, rtype: str | None) -> list[dict[str, Any]]:
-    """One row per series: one listing of its versions and one read of the newest's file."""
-    rows = []
-    for t in [rtype] if rtype else tracker._resources.types():
-        for rid in tracker._resources.ids(t):
-            versions = tracker._resources.versions(t, rid)
-            if not versions:
-                continue
-            latest = versions[-1]
-            doc = tracker._resources.doc(t, rid, latest) or {}
-            rows.append(
-                {
-                    "type": t,
-                    "id": rid,
-                    "versions": len(versions),
-                    "latest_version": latest,
-                    "latest_ref": f"{t}/{rid}@{latest}",
-                    "latest_created_at": doc.get("created_at"),
-                }
-            )
-    return rows
-
-
 def run_ls(args: argparse.Namespace) -> int:
     tracker = open_store(args)
-    rows = series(tracker, canonical_type(args.type) if args.type else None)
+    rows = tracker.series(canonical_type(args.type) if args.type else None)
 
     def table() -> str:
         what = f"of type {args.type!r} " if args.type else ""

@@ -22,7 +22,6 @@ from tracker.core.items import now
 from tracker.core.runs import RUNNING
 from tracker.core.tracker import Tracker
 from tracker.errors import ResourceNotFound
-from tracker.store import paths
 from tracker.view import text
 
 COLUMNS = [
@@ -126,26 +125,9 @@ def run_runs(args: argparse.Namespace) -> int:
 
 
 # -- tracker show RUN_ID ---------------------------------------------------------------------------
-def created_by(tracker: Tracker, run_id: str) -> list[str]:
-    """Refs of the versions ``run_id`` created, from its ``created/`` pointers (one listing per
-    type)."""
-    base = paths.run_created_dir(run_id)
-    refs = []
-    for type_entry in tracker._store.list(base):
-        if not type_entry.is_dir:
-            continue
-        for entry in tracker._store.list(f"{base}/{type_entry.name}"):
-            try:
-                rtype, rid, version = paths.parse_pointer(type_entry.name, entry.name)
-            except ValueError:
-                continue
-            refs.append((rtype, rid, version))
-    return [f"{t}/{i}@{v}" for t, i, v in sorted(refs)]
-
-
 def describe_run(tracker: Tracker, run_id: str) -> dict[str, Any]:
     try:
-        doc = tracker._runs.read(run_id)
+        doc = tracker.run(run_id)
     except ResourceNotFound:
         raise ResourceNotFound(
             f"no run {run_id!r} in {tracker.url}; give a run id (see `tracker runs`) or a resource "
@@ -169,7 +151,7 @@ def describe_run(tracker: Tracker, run_id: str) -> dict[str, Any]:
         "platform": doc.get("platform"),
         "git": {k: git.get(k) for k in ("hexsha", "branch", "dirty", "remote")} if git else None,
         "attrs": doc.get("attrs") or {},
-        "created": created_by(tracker, run_id),
+        "created": doc["created"],
     }
 
 

@@ -15,7 +15,7 @@ from tracker.core.items import Items
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.resources import Resources
 from tracker.core.runs import Runs
-from tracker.errors import InvalidRef, ResourceNotFound, StoreFormatError
+from tracker.errors import InvalidRef, ResourceNotFound, StoreFormatError, StoreNotFound
 from tracker.store import open_store, paths
 from tracker.store.codec import dumps, loads
 
@@ -85,6 +85,15 @@ class TrackerContext:
             self._format_written = True
         self._format_checked = True
 
+    def require_store(self) -> None:
+        """Raise :class:`StoreNotFound` unless a store exists at the root (read-only opens)."""
+        self._check_format()
+        if not self._format_written:
+            raise StoreNotFound(
+                f"no tracker store at {self.url} (it has no {paths.FORMAT_FILE}); pass another "
+                "root (--root, $TRACKER_ROOT) or record one, e.g. with `tracker demo`"
+            )
+
     def _run(self) -> str:
         """The current run id, creating the store and the run on the first write."""
         if self._runs.current is not None:
@@ -107,6 +116,7 @@ class TrackerContext:
     # -- resources -------------------------------------------------------------------------------
     def _resolve(self, resource: Any, allow_series: bool = False) -> Resource:
         """A Resource for a Resource or a ref string; ``type/id`` means the latest version."""
+        self._check_format()
         if isinstance(resource, Resource):
             if resource.version is None and not allow_series:
                 return self._latest(

@@ -120,6 +120,7 @@ class QueryMixin(TrackerContext):
         ``order_by`` (``-version``, ``metadata.f1 desc``), at most ``limit`` of them."""
         from tracker.core.expr import parse
 
+        self._check_format()
         expr: Expression | None = parse(where) if where else None
         order_spec = parse_order(order_by)
         roots = {p[0] for p in (expr.fields() if expr else ())} | {p[0] for p, _ in order_spec}
@@ -159,6 +160,7 @@ class QueryMixin(TrackerContext):
         ``where`` (e.g. ``status = 'FAILED'``), newest first by default."""
         from tracker.core.expr import parse
 
+        self._check_format()
         expr = parse(where) if where else None
         records = []
         for run_id in self._runs.ids():
@@ -167,3 +169,34 @@ class QueryMixin(TrackerContext):
                 records.append(rec)
         records = order(records, order_by)[: limit if limit is not None else None]
         return Results(records, [flat_row(r) for r in records], "runs")
+
+    def series(self, type: str | None = None) -> list[dict[str, Any]]:
+        """One dict per resource series: ``type, id, versions, latest_version, latest_ref,
+        latest_created_at`` (versions are gap-free, so the count is the newest number)."""
+        self._check_format()
+        rows = []
+        for rtype in [type] if type else self._resources.types():
+            for rid in self._resources.ids(rtype):
+                latest = self._resources.latest_version(rtype, rid)
+                doc = self._resources.doc(rtype, rid, latest) if latest else None
+                if doc is None:
+                    continue
+                rows.append(
+                    {
+                        "type": rtype,
+                        "id": rid,
+                        "versions": latest,
+                        "latest_version": latest,
+                        "latest_ref": Resource(rtype, rid, latest).ref,
+                        "latest_created_at": doc.get("created_at"),
+                    }
+                )
+        return rows
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        """One run: ``run.yaml``, ``attrs``, resolved ``status``/``end_time`` and ``created``
+        (refs of the versions it created)."""
+        self._check_format()
+        doc = self._runs.read(run_id)
+        doc["created"] = [r.ref for r in self._resources.created_by(run_id)]
+        return doc

@@ -51,7 +51,9 @@ class Resources:
                 "created_at": now(),
                 "attributes": attrs,
             }
-            if self.store.create(paths.resource_file(rtype, rid, version), dumps(doc)):
+            data = dumps(doc)
+            where = paths.resource_file(rtype, rid, version)
+            if self.store.create(where, data) or self._ours(where, data):
                 break
             version += 1
         self._docs[(rtype, rid, version)] = doc
@@ -61,6 +63,12 @@ class Resources:
         if parent is not None and parent.version is not None:
             self.link(parent, "children", res)
         return res
+
+    def _ours(self, where: str, data: bytes) -> bool:
+        """A clash on an object store can be our own retried PUT whose first try landed (the
+        retry then sees 412): the stored bytes, which hold our run id and a microsecond
+        timestamp, tell."""
+        return not self.store.is_local and self.store.read(where) == data
 
     def link(self, source: Resource, kind: str, target: Resource) -> None:
         assert source.version is not None and target.version is not None
@@ -134,6 +142,18 @@ class Resources:
 
     def types(self) -> list[str]:
         return sorted(paths.decode(e.name) for e in self.store.list(paths.RESOURCES) if e.is_dir)
+
+    def created_by(self, run_id: str) -> list[Resource]:
+        """The versions a run created, from its ``created/`` pointers."""
+        base = paths.run_created_dir(run_id)
+        out = []
+        for type_entry in self.store.list(base):
+            for e in self.store.list(f"{base}/{type_entry.name}") if type_entry.is_dir else []:
+                try:
+                    out.append(Resource(*paths.parse_pointer(type_entry.name, e.name)))
+                except ValueError:
+                    continue
+        return sorted(out, key=lambda r: (r.type, r.id, r.version or 0))
 
     def links(self, res: Resource, kind: str, rtype: str | None = None) -> list[Resource]:
         """Resources named by the pointer files under ``res``'s ``kind`` directory."""

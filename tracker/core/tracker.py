@@ -266,9 +266,11 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         res = self._resolve(resource)
         assert res.version is not None
         vdir = paths.version_dir(res.type, res.id, res.version)
+        doc = self._resources.doc(res.type, res.id, res.version)
+        if doc is None:
+            raise ResourceNotFound(f"no resource {res.ref} in {self.url}; see `tracker ls`")
         listing = self._items.listing(vdir, kinds)
         loaded = self._items.load(vdir, kinds, listing)
-        doc = self._resources.doc(res.type, res.id, res.version) or {}
         links: dict[str, list[str]] = {kind: [] for kind in LINK_KINDS}
         for rel in listing:
             parts = rel.split("/")

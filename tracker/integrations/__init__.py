@@ -1,0 +1,5 @@
+"""Adapters that plug the tracker into other frameworks.
+
+Each integration lives in its own subpackage and imports its framework lazily, so ``import
+tracker`` never needs any of them installed.
+"""
