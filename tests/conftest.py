@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from typing import Any
 
 import fsspec
 import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # tests/support as `support`
 
 from tracker import Tracker
 
@@ -30,6 +33,7 @@ class Backend:
     name: str
     root: str
     storage_options: dict[str, Any] = field(default_factory=dict)
+    proxy: Any = None  # the counting proxy in front of the S3 server (S3 only)
 
     def make(self, **kwargs: Any) -> Tracker:
         kwargs.setdefault("git", False)
@@ -67,7 +71,46 @@ class Backend:
         self.fs.pipe_file(path, data)
 
 
-BACKENDS = ["local", "memory"]
+BACKENDS = ["local", "memory", "s3"]
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[tuple[Any, Any]]:
+    """A moto S3 server on 127.0.0.1 behind a counting proxy, for the whole session.
+
+    Dummy credentials and no metadata service; nothing reaches another address. The proxy
+    serialises writes because moto checks ``If-None-Match`` without a lock (real S3 is atomic).
+    """
+    pytest.importorskip("s3fs", reason="the S3 backend needs s3fs: pip install '.[test]'")
+    from support.proxy import S3Proxy
+    from support.s3server import ENV_VARS_TO_UNSET, MotoServer, s3_env
+
+    saved = dict(os.environ)
+    for name in ENV_VARS_TO_UNSET:
+        os.environ.pop(name, None)
+    os.environ.update(s3_env())
+    moto = MotoServer().start()
+    proxy = S3Proxy(moto.endpoint_url, serialize_writes=True).start()
+    try:
+        yield moto, proxy
+    finally:
+        proxy.stop()
+        moto.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture
+def s3_backend(s3_server: tuple[Any, Any]) -> Backend:
+    """A fresh bucket per test, reached through the counting proxy."""
+    from support.s3server import make_bucket, storage_options
+
+    moto, proxy = s3_server
+    bucket = f"tracker-{uuid.uuid4().hex[:16]}"
+    make_bucket(moto.endpoint_url, bucket)
+    backend = Backend("s3", f"s3://{bucket}/store", storage_options(proxy.url))
+    backend.proxy = proxy
+    return backend
 
 
 @pytest.fixture(params=BACKENDS)

@@ -93,6 +93,7 @@ def test_parent_child_and_parent_id(backend, tracker):
     assert ex.parent == "model_version/titanic@1"
     assert tracker.get_parent_id(ex) == "titanic"
     assert tracker.get_parent_id(ex, type="model_version") == "titanic"
+    assert tracker.get_parent_id(ex, type="experiment") == "titanic"  # lolpop's reading
     assert tracker.get_parent_id(ex, type="dataset_version") is None
     assert tracker.get_parent_id(mv) is None
     assert f"{V}/1/children/experiment/exp-a@1" in backend.files()

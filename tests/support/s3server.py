@@ -199,18 +199,30 @@ class MotoServer:
             return "(no moto log)"
         return "--- moto log tail ---\n" + "\n".join(text.splitlines()[-lines:])
 
-    def reset(self) -> None:
-        """Drop all buckets and objects (moto's reset API) so tests can share one server."""
-        req = urllib.request.Request(self.endpoint_url + "/moto-api/reset", method="POST")
+    def _post_api(self, path: str, data: bytes = b"") -> None:
+        # text/plain: moto reads request.data, which Flask leaves empty for form-encoded bodies.
+        req = urllib.request.Request(
+            self.endpoint_url + path,
+            data=data,
+            method="POST",
+            headers={"Content-Type": "text/plain"},
+        )
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(req, timeout=10):
             pass
+
+    def reset(self) -> None:
+        """Drop all buckets, objects and IAM users and turn signature checks off again, so one
+        server can be shared by a whole test session (moto's reset keeps the auth setting)."""
+        self._post_api("/moto-api/reset-auth", b"inf")
+        self._post_api("/moto-api/reset")
 
     def enable_signature_checks(self) -> tuple[str, str]:
         """Make moto verify SigV4 signatures and return a valid (key, secret) pair.
 
         By default moto accepts any signature, so a proxy that breaks signing would go
-        unnoticed; after this call every S3 request must be signed with the returned key.
+        unnoticed; after this call every S3 request must be signed with the returned key
+        (``make_bucket`` included) until ``reset()``.
         """
         import boto3
 
@@ -229,15 +241,7 @@ class MotoServer:
             '[{"Effect": "Allow", "Action": "*", "Resource": "*"}]}',
         )
         key = iam.create_access_key(UserName="tracker-test")["AccessKey"]
-        req = urllib.request.Request(
-            self.endpoint_url + "/moto-api/reset-auth",
-            data=b"0",
-            method="POST",
-            headers={"Content-Type": "text/plain"},  # form-encoded data would be parsed away
-        )
-        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-        with opener.open(req, timeout=10):
-            pass
+        self._post_api("/moto-api/reset-auth", b"0")
         return key["AccessKeyId"], key["SecretAccessKey"]
 
     def stop(self, cleanup: bool = True) -> None:

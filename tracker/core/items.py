@@ -98,6 +98,7 @@ class Items:
                 files = loaded.get("files") if isinstance(loaded, dict) else None
                 snap = files if isinstance(files, dict) else {}
         out: dict[str, tuple[Entry, Any]] = {}
+        to_read: list[str] = []
         for rel, entry in sorted(listing.items()):
             kind, _, name = rel.partition("/")
             if kind not in kinds or "/" in name or not name.endswith(".yaml"):
@@ -105,11 +106,14 @@ class Items:
             cached = snap.get(rel)
             if isinstance(cached, dict) and cached.get("stamp") == _stamp(entry):
                 out[rel] = (entry, cached.get("doc"))
-                continue
-            data = self.store.read(f"{vdir}/{rel}")
+            else:
+                to_read.append(rel)
+        fetched = self.store.read_many([f"{vdir}/{rel}" for rel in to_read])
+        for rel in to_read:
+            data = fetched[f"{vdir}/{rel}"]
             if data is not None:  # None: removed between listing and read
-                out[rel] = (entry, loads(data, f"{vdir}/{rel}"))
-        return out
+                out[rel] = (listing[rel], loads(data, f"{vdir}/{rel}"))
+        return dict(sorted(out.items()))
 
     def load(
         self, vdir: str, kinds: tuple[str, ...], listing: dict[str, Entry] | None = None

@@ -172,16 +172,13 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
     def get_parent_id(
         self, resource: Any, type: str | None = None, *args: Any, **kwargs: Any
     ) -> str | None:
-        """The parent's id, or None; with ``type``, only a parent of that type counts."""
+        """The parent's id, or None. ``type`` may name the parent's type or, as lolpop passes
+        it, the resource's own; any other type means "no parent of that type"."""
         res = self._resolve(resource)
         if not res.parent:
             return None
         ptype, pid, _ = parse_ref(res.parent)
-        if (
-            type is not None
-            and type not in (ptype, MODEL)
-            and not (type == MODEL and ptype == MODEL_VERSION)
-        ):
+        if type is not None and type not in (ptype, res.type, MODEL):
             return None
         return pid
 

@@ -49,6 +49,10 @@ class Store(ABC):
     def read(self, path: str) -> bytes | None:
         """The whole file, or None when it does not exist."""
 
+    def read_many(self, paths: list[str]) -> dict[str, bytes | None]:
+        """Several whole files at once (concurrently where the backend can); None when missing."""
+        return {p: self.read(p) for p in paths}
+
     @abstractmethod
     def write(self, path: str, data: bytes) -> None:
         """Atomically replace ``path`` with ``data`` (a reader sees the old or the new bytes)."""
