@@ -131,3 +131,26 @@ def tracker(backend: Backend) -> Iterator[Tracker]:
     t = backend.make()
     yield t
     t.stop()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--torture",
+        action="store_true",
+        help="run the long torture variants (crash loops, big concurrency) as well",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--torture"):
+        return
+    skip = pytest.mark.skip(reason="long torture variant: run with --torture")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def torture(request: pytest.FixtureRequest) -> bool:
+    """True under ``--torture``: tests scale their loops up instead of keeping a short variant."""
+    return bool(request.config.getoption("--torture"))
