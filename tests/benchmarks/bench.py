@@ -93,6 +93,7 @@ class Config:
     s3: bool = True
     s3_n: int = 10
     s3_versions: int = 100
+    s3_reps: int = 3
     out: str | None = "bench-results/bench.json"
     profile: bool = False
     verbose: bool = True
@@ -1123,7 +1124,9 @@ def profile_ours(base: str, cfg: Config, out_dir: str) -> dict[str, str]:
 def run(cfg: Config) -> dict[str, Any]:
     notes: list[str] = []
     client_cls, mlflow_version = (None, "disabled (--no-mlflow)")
-    if cfg.mlflow:
+    if not cfg.mlflow:
+        notes.append("MLflow side skipped: disabled (--no-mlflow)")
+    else:
         client_cls, mlflow_version = load_mlflow()
         if client_cls is None:
             notes.append(f"MLflow side skipped: {mlflow_version}")
@@ -1222,11 +1225,14 @@ def smoke(out: str | None = None, s3: bool | None = None, mlflow: bool = True) -
         mlflow=mlflow,
         s3=(s3_available() is None) if s3 is None else s3,
         s3_n=2,
-        s3_versions=30,
+        s3_versions=26,
+        s3_reps=1,
         out=out,
         verbose=False,
     )
     result = run(cfg)
+    for note in result["notes"]:
+        print(f"bench smoke: {note}")
     if result["s3"].get("skipped") and cfg.s3:
         raise BenchError(f"S3 section failed to run: {result['s3']['skipped']}")
     return result

@@ -176,11 +176,25 @@ class Artifacts:
             return local
         if dest is None:
             target = os.path.join(self.cache_dir, str(doc["sha256"]), name)
-            if os.path.exists(target):
+            if self._cached(doc, target, res, artifact_id):
                 return target
         else:
             target = os.path.join(os.path.abspath(os.fspath(dest)), name)
         return self._fetch(doc, base, target, res, artifact_id)
+
+    def _cached(self, doc: dict[str, Any], target: str, res: Resource, aid: str) -> bool:
+        """A cached copy is reused only when it still matches the manifest (no download)."""
+        if not os.path.exists(target) or os.path.islink(target):
+            return False
+        try:
+            for f in doc["files"]:
+                inside = (
+                    target if doc["kind"] == "file" else os.path.join(target, *f["path"].split("/"))
+                )
+                _verify(inside, f, res, aid)
+        except ChecksumMismatch:
+            return False
+        return True
 
     def _fetch(self, doc: dict[str, Any], base: str, target: str, res: Resource, aid: str) -> str:
         parent = os.path.dirname(target)

@@ -22,7 +22,7 @@ def progress_bar(
     except ImportError:
         yield None
         return
-    bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, leave=False)
+    bar = tqdm(total=total, desc=desc, unit="B", unit_scale=True, leave=True)
     try:
         yield bar.update
     finally:
