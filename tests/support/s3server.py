@@ -18,7 +18,10 @@ Usage::
     finally:
         server.stop()
 
-``MotoServer`` is also a context manager (``with MotoServer() as server: ...``).
+``MotoServer`` is also a context manager (``with MotoServer() as server: ...``). One server can
+serve a whole session: ``server.reset()`` wipes buckets between tests. By default moto accepts
+any signature; ``server.enable_signature_checks()`` returns a (key, secret) that must then sign
+every request (until ``reset()``), which proves a proxy in between keeps SigV4 intact.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+import weakref
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -165,6 +169,9 @@ class MotoServer:
                 stderr=subprocess.STDOUT,
                 env=subprocess_env(),
             )
+        # A caller that never calls stop() (or dies on an exception) must not leave an orphan
+        # server behind: terminate it when this object is collected or the interpreter exits.
+        weakref.finalize(self, _terminate, self.process)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -247,13 +254,8 @@ class MotoServer:
     def stop(self, cleanup: bool = True) -> None:
         """Terminate our own process (then kill if it lingers); idempotent."""
         proc, self.process = self.process, None
-        if proc is not None and proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
+        if proc is not None:
+            _terminate(proc)
         if cleanup:
             self._tmpdir.cleanup()
 
@@ -267,6 +269,18 @@ class MotoServer:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def _terminate(proc: subprocess.Popen[bytes]) -> None:
+    """terminate, wait, kill: only this PID, never anything found by name."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=5)
 
 
 def make_bucket(endpoint_url: str, name: str) -> None:
