@@ -856,8 +856,8 @@ ROWS: list[tuple[str, str, str | None, str | None, str | None]] = [
     ("a", "clean_resource | set_terminated", "close", "close", None),
     ("a", "one resource: create+10 tags+5 meta+close", "resource_total", "resource_total", None),
     ("a", "stop() after N resources (once per rep)", "stop", None, None),
-    ("a", "growth: tag write, first 50 resources", "tag_first", "tag_first", "write"),
-    ("a", "growth: tag write, last 50 resources", "tag_last", "tag_last", "write"),
+    ("a", "growth: tag write, first {w} resources", "tag_first", "tag_first", "write"),
+    ("a", "growth: tag write, last {w} resources", "tag_last", "tag_last", "write"),
     ("b", "log_artifact 1 MiB | log_artifact (floor: copyfile)", "artifact", "artifact", "copy"),
     ("d", "get_tags+get_all_metadata | get_run", "read_bulk", "read_bulk", None),
     ("d", "describe | get_run", "describe", "read_bulk", None),
@@ -881,8 +881,8 @@ QUERY_ROWS: list[tuple[str, str, str, str | None]] = [
         "create_next_version",
         "create_next_version",
     ),
-    ("e", "growth: next version, first 50", "create_first", "create_first"),
-    ("e", "growth: next version, last 50", "create_last", "create_last"),
+    ("e", "growth: next version, first {w}", "create_first", "create_first"),
+    ("e", "growth: next version, last {w}", "create_last", "create_last"),
     (
         "c",
         "newest DEPLOYED: get_prev_resource_version | search_runs(max_results=1)",
@@ -909,6 +909,7 @@ def ratio(a: float | None, b: float | None) -> float | None:
 
 def build_rows(rec: Recorder, places: list[str], cfg: Config) -> list[dict[str, Any]]:
     rows = []
+    w = max(1, min(cfg.growth_window, cfg.n // 2))
     for place in places:
         for section, label, ours, mlf, flo in ROWS:
             o = rec.summary(place, "ours", ours) if ours else None
@@ -916,7 +917,7 @@ def build_rows(rec: Recorder, places: list[str], cfg: Config) -> list[dict[str, 
             f = rec.summary(place, "floor", flo) if flo else None
             if o is None and f is None:
                 continue
-            rows.append(_row(place, section, label, o, m, f))
+            rows.append(_row(place, section, label.format(w=w), o, m, f))
     for versions in cfg.versions:
         place = f"ram/{versions}"
         for section, label, ours, mlf in QUERY_ROWS:
@@ -924,7 +925,9 @@ def build_rows(rec: Recorder, places: list[str], cfg: Config) -> list[dict[str, 
             m = rec.summary(place, "mlflow", mlf) if mlf else None
             if o is None:
                 continue
-            rows.append(_row(place, section, f"{label} [{versions} versions]", o, m, None))
+            wv = max(1, min(cfg.growth_window, versions // 2))
+            label = f"{label.format(w=wv)} [{versions} versions]"
+            rows.append(_row(place, section, label, o, m, None))
     return rows
 
 
@@ -994,8 +997,9 @@ def targets(rows: list[dict[str, Any]], cfg: Config, rec: Recorder) -> list[dict
     add("tag write <= 3x the floor", tag["ours_over_floor"] if tag else None, 3.0, "<=", "ram")
     first = med(rec.summary("ram", "ours", "tag_first"))
     last = med(rec.summary("ram", "ours", "tag_last"))
+    w = max(1, min(cfg.growth_window, cfg.n // 2))
     add(
-        "tag write growth: last 50 / first 50 <= 1.3",
+        f"tag write growth: last {w} / first {w} <= 1.3",
         ratio(last, first),
         1.3,
         "<=",
@@ -1006,6 +1010,13 @@ def targets(rows: list[dict[str, Any]], cfg: Config, rec: Recorder) -> list[dict
 
 def print_table(result: dict[str, Any]) -> None:
     rows = result["rows"]
+    meta = result["meta"]
+    print()
+    print(
+        f"ram = {meta['ram_dir']} ({meta['ram_fs']}), {meta['config']['reps']} repetitions; "
+        f"disk = {meta['disk_dir']} ({meta['disk_fs']}), one pass; ram/<V> = section c over a "
+        f"series of V versions; MLflow {meta['mlflow']}; {meta['cpus']} CPUs"
+    )
     head = (
         f"{'where':<9} {'§':<1} {'operation (ours | MLflow)':<72} {'ours med':>9} "
         f"{'ours p95':>9} {'MLflow med':>10} {'MLflow p95':>10} {'floor':>8} {'/MLflow':>8} "
@@ -1027,7 +1038,7 @@ def print_table(result: dict[str, Any]) -> None:
     if g:
         print()
         for system, v in g.items():
-            print(f"growth ({system}): tag write last 50 / first 50 = {fmt_ratio(v)}")
+            print(f"growth ({system}): tag write, last / first resources = {fmt_ratio(v)}")
     s3 = result.get("s3") or {}
     print()
     if "skipped" in s3:
@@ -1132,6 +1143,7 @@ def run(cfg: Config) -> dict[str, Any]:
             notes.append(f"MLflow side skipped: {mlflow_version}")
             log(cfg, f"MLflow side SKIPPED: {mlflow_version}")
     ram, ram_fs = ram_base(cfg.ram_dir)
+    load_start = _loadavg()
     rec = Recorder()
     started = pc()
     log(cfg, f"RAM store base: {ram} ({ram_fs}); N={cfg.n}, reps={cfg.reps}")
@@ -1173,6 +1185,8 @@ def run(cfg: Config) -> dict[str, Any]:
             "disk_fs": disk_fs,
             "config": asdict(cfg),
             "seconds": None,
+            "loadavg_start": load_start,
+            "loadavg_end": _loadavg(),
             "method": (
                 "per-op medians and p95 within each repetition, then the median over "
                 "repetitions; fresh stores per repetition; systems alternate which goes first"
@@ -1204,9 +1218,19 @@ def run(cfg: Config) -> dict[str, Any]:
             json.dump(result, fh, indent=1, default=str)
     if cfg.verbose:
         print_table(result)
+        meta = result["meta"]
+        print(f"load average at start {meta['loadavg_start']}, at end {meta['loadavg_end']}")
         if cfg.out:
-            print(f"saved {cfg.out} ({result['meta']['seconds']} s)")
+            print(f"saved {cfg.out} ({meta['seconds']} s)")
     return result
+
+
+def _loadavg() -> list[float] | None:
+    """The 1/5/15-minute load averages: other work on the machine skews every number."""
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
 
 
 def smoke(out: str | None = None, s3: bool | None = None, mlflow: bool = True) -> dict[str, Any]:

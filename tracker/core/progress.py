@@ -29,6 +29,31 @@ def progress_bar(
         bar.close()
 
 
+MANY = 2000  # versions: below this a find is over before a bar would help
+
+
+@contextmanager
+def progress_iter(total: int, desc: str, enabled: bool = True) -> Iterator[Callable[[], None]]:
+    """Yields a ``tick()`` to call once per item; a bar shows for ``MANY`` items or more."""
+    if not enabled or total < MANY or not _interactive():
+        yield _nothing
+        return
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        yield _nothing
+        return
+    bar = tqdm(total=total, desc=desc, unit="version", leave=False)
+    try:
+        yield lambda: bar.update(1)
+    finally:
+        bar.close()
+
+
+def _nothing() -> None:
+    return None
+
+
 def _interactive() -> bool:
     if "ipykernel" in sys.modules:
         return True

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracker.core.context import TrackerContext
 from tracker.core.items import values
+from tracker.core.progress import progress_iter
 from tracker.core.resource import Resource
 from tracker.core.results import Results
 from tracker.errors import ExpressionError
@@ -101,11 +102,19 @@ class QueryMixin(TrackerContext):
         return record
 
     def _versions(self, type: str | None, id: str | None, newest_first: bool) -> Iterator[Resource]:
-        for rtype in [type] if type else self._resources.types():
-            for rid in [id] if id is not None else self._resources.ids(rtype):
-                top = self._resources.latest_version(rtype, rid)
+        """Every version of the matching series; a progress bar on a terminal when there are
+        many (see :func:`tracker.core.progress.progress_iter`)."""
+        series = [
+            (rtype, rid, self._resources.latest_version(rtype, rid))
+            for rtype in ([type] if type else self._resources.types())
+            for rid in ([id] if id is not None else self._resources.ids(rtype))
+        ]
+        total = sum(top for _, _, top in series)
+        with progress_iter(total, "find", self._artifacts.progress) as tick:
+            for rtype, rid, top in series:
                 versions = range(top, 0, -1) if newest_first else range(1, top + 1)
                 for version in versions:
+                    tick()
                     yield Resource(rtype, rid, version)
 
     def find(
