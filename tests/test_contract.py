@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import os
 import pickle
 from pathlib import Path
@@ -115,8 +116,9 @@ def test_clean_resource_closes_once(backend, tracker):
     tracker.clean_resource(res, "model_version")
     attrs = tracker.get_attributes(res)
     assert attrs["status"] == "FINISHED" and isinstance(attrs["end_time"], dt.datetime)
-    snap = ydoc(backend, f"{V}/1/snapshot.yaml")
+    snap = json.loads(backend.read(f"{V}/1/snapshot.json"))
     assert snap["files"]["tags/a.yaml"]["doc"]["value"] == 1
+    assert snap["files"]["tags/a.yaml"]["dt"] == ["logged_at"]
     before = backend.read(f"{V}/1/attrs/end_time.yaml")
     tracker.clean_resource(res, "model_version")
     assert backend.read(f"{V}/1/attrs/end_time.yaml") == before

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from tracker import __version__
 from tracker.errors import TrackerError
 
-COMMAND_MODULES: list[str] = ["runs", "resources", "artifacts", "lineage", "diff", "demo"]
+COMMAND_MODULES: list[str] = ["runs", "resources", "artifacts", "lineage", "diff", "demo", "fsck"]
 
 EPILOG = """examples:
   tracker demo                                  record an example workflow in ./.tracker

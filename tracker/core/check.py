@@ -2,9 +2,21 @@
 
 Checks that every YAML file parses with the safe loader, that identities match their paths, that
 pointers resolve, that artifacts match their manifests (sizes always, sha256 with ``verify``), and
-finds leftover temp files. ``repair`` removes temp files of dead writers, dangling pointers, broken
-``HEAD`` hints and artifact copies no manifest references (once older than a grace period, since
-a writer may be copying right now) — never a key file, a resource or an artifact in use.
+finds leftover temp files and symbolic links. ``repair`` removes temp files of dead writers,
+dangling pointers, broken ``HEAD`` hints and artifact copies no manifest references (once older
+than ``grace`` seconds, since a writer may be copying right now; ``grace=0`` when no writer can be
+running), and, locally, version directories a crashed creator left without any file — never a key
+file, a resource or an artifact in use.
+
+Every problem is confirmed against the store before it is reported, so a check that runs while
+other processes write does not mistake their fresh files for damage: a pointer is dangling only if
+its target is still missing after the pointer was seen (targets are always written first), and an
+artifact is missing only if it is still missing when looked up again.
+
+Problem kinds: ``temp-file``, ``unparsable``, ``identity``, ``bad-hint``, ``bad-snapshot``
+(derived data: repairable), ``bad-pointer``, ``dangling-pointer``, ``orphan-version``,
+``bad-manifest``, ``artifact-missing``, ``artifact-size``, ``artifact-checksum``,
+``orphan-artifact``, ``symlink``, ``unknown``.
 """
 
 from __future__ import annotations
@@ -17,13 +29,16 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.core.artifacts import safe_relpath, sha256_file
+from tracker.core.items import SNAPSHOT, parse_snapshot
 from tracker.core.runs import _alive
-from tracker.errors import TrackerError
+from tracker.errors import CorruptFile, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import TMP_PREFIX, Entry
 from tracker.store.codec import loads
 
 GRACE_SECONDS = 3600.0
+_BATCH = 256  # files read at once
+_PREFETCH_MAX = 1024 * 1024  # larger files (damage) are read, and refused, one at a time
 _TMP_PID = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")
 _ITEM_KINDS = ("attrs", "tags", "metadata")
 _LINK_KINDS = ("children", "lineage", "used_by")
@@ -59,12 +74,21 @@ class Report:
 
 
 class Checker:
-    def __init__(self, store: Store, verify: bool, now: float | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        verify: bool,
+        now: float | None = None,
+        grace: float = GRACE_SECONDS,
+    ) -> None:
         self.store = store
         self.verify = verify
         self.now = now if now is not None else time.time()
+        self.grace = grace
         self.report = Report()
         self.files: dict[str, Entry] = {}
+        self.prefetched: dict[str, bytes | None] = {}
+        self.empty_versions: list[str] = []
 
     def problem(self, path: str, kind: str, detail: str, repairable: bool = False) -> None:
         self.report.problems.append(Problem(path, kind, detail, repairable))
@@ -72,6 +96,7 @@ class Checker:
     def run(self) -> Report:
         self.files = self.store.walk("", include_temp=True)
         self.report.files = len(self.files)
+        self._prefetch()
         referenced_tokens: set[str] = set()
         for rel, entry in sorted(self.files.items()):
             name = rel.rsplit("/", 1)[-1]
@@ -82,19 +107,39 @@ class Checker:
             else:
                 referenced_tokens |= self._file(rel)
         self._orphan_artifacts(referenced_tokens)
+        self._local_directories()
         return self.report
+
+    def _prefetch(self) -> None:
+        """Read every YAML file in batches (concurrent requests on object stores); a file that
+        cannot be read in a batch (too large) is left for ``_doc`` to read and report alone."""
+        names = [
+            rel
+            for rel, entry in sorted(self.files.items())
+            if rel.endswith(".yaml") and not _is_temp(rel) and entry.size <= _PREFETCH_MAX
+        ]
+        for i in range(0, len(names), _BATCH):
+            batch = names[i : i + _BATCH]
+            try:
+                self.prefetched.update(self.store.read_many(batch))
+            except CorruptFile:
+                continue
+
+    def _old(self, mtime: float) -> bool:
+        return self.now - mtime > self.grace
 
     # -- per kind of file ------------------------------------------------------------------------
     def _temp(self, rel: str, entry: Entry) -> None:
         match = _TMP_PID.match(rel.rsplit("/", 1)[-1])
         dead = match is not None and self.store.is_local and not _alive(int(match.group(1)), None)
-        old = self.now - entry.mtime > GRACE_SECONDS
+        old = self._old(entry.mtime)
         self.problem(rel, "temp-file", "left by an unfinished write", repairable=dead or old)
 
     def _doc(self, rel: str) -> Any:
-        try:
-            return loads(self.store.read(rel) or b"", rel)
-        except TrackerError as exc:
+        try:  # a StoreError (the store cannot be read) is not damage: it ends the check
+            data = self.prefetched.pop(rel) if rel in self.prefetched else self.store.read(rel)
+            return loads(data or b"", rel)
+        except CorruptFile as exc:
             self.problem(rel, "unparsable", str(exc))
             return None
 
@@ -140,8 +185,11 @@ class Checker:
                 or (doc.get("type"), doc.get("id"), doc.get("version")) != (rtype, rid, version)
             ):
                 self.problem(rel, "identity", f"does not describe {rtype}/{rid}@{version}")
-        elif rest == ["snapshot.yaml"]:
-            self._doc(rel)
+        elif rest == [SNAPSHOT]:
+            try:  # derived data: removing a broken one only costs speed
+                parse_snapshot(self.store.read(rel) or b"", rel)
+            except CorruptFile as exc:  # not a StoreError: a failed read proves no damage
+                self.problem(rel, "bad-snapshot", str(exc), repairable=True)
         elif len(rest) == 2 and rest[0] in _ITEM_KINDS:
             self._key_file(rel, rest[1])
         elif len(rest) == 2 and rest[0] == "manifests":
@@ -167,7 +215,9 @@ class Checker:
         except (ValueError, TrackerError):
             self.problem(rel, "bad-pointer", "not a <type>/<id>@<version> pointer", True)
             return
-        if target not in self.files:
+        # a pointer is written after its target, so a target missing from the listing but present
+        # now was created meanwhile; one still missing after the pointer was seen never will be
+        if target not in self.files and not self.store.exists(target):
             self.problem(rel, "dangling-pointer", f"{ptype}/{pid}@{pver} does not exist", True)
 
     def _manifest(self, rel: str, vdir: str, name: str) -> set[str]:
@@ -190,33 +240,107 @@ class Checker:
 
     def _artifact_file(self, stored: str, f: dict[str, Any]) -> None:
         entry = self.files.get(stored)
-        if entry is None:
+        # the manifest was read after the listing: a copy made meanwhile is looked up again
+        size = entry.size if entry is not None else self.store.size(stored)
+        if size is None:
             self.problem(stored, "artifact-missing", "listed in its manifest but not stored")
-        elif entry.size != f.get("size"):
-            self.problem(stored, "artifact-size", f"{entry.size} bytes, manifest says {f['size']}")
+        elif size != f.get("size"):
+            self.problem(stored, "artifact-size", f"{size} bytes, manifest says {f.get('size')}")
         elif self.verify and _sha256(self.store, stored) != f.get("sha256"):
             self.problem(stored, "artifact-checksum", "does not match the manifest's sha256")
 
     def _orphan_artifacts(self, referenced: set[str]) -> None:
-        seen: set[str] = set()
+        newest: dict[str, float] = {}
         for rel, entry in self.files.items():
             parts = rel.split("/")
             if len(parts) < 8 or parts[0] != paths.RESOURCES or parts[4] != "artifacts":
                 continue
             base = "/".join(parts[:7])
-            if base in referenced or base in seen:
+            if base not in referenced:
+                newest[base] = max(newest.get(base, 0.0), entry.mtime)
+        for base, mtime in sorted(newest.items()):
+            self.problem(
+                base,
+                "orphan-artifact",
+                "a copy no manifest references (a crashed or replaced logging"
+                + ("" if self._old(mtime) else ", or one being copied right now")
+                + ")",
+                repairable=self._old(mtime),
+            )
+
+    def _local_directories(self) -> None:
+        """Local stores only: symbolic links to directories (``walk`` does not enter them) and
+        version directories without a file (a creator killed before its first write completed
+        leaves one; listing-based lookups could take it for a version)."""
+        top = self.store.local_path("") if self.store.is_local else None
+        if top is None:
+            return
+        with_files = {  # version directories holding a file that is not a temp file
+            "/".join(f.split("/")[:4])
+            for f in self.files
+            if f.startswith(paths.RESOURCES + "/") and not _is_temp(f)
+        }
+        kept_temps = [
+            p.path for p in self.report.problems if p.kind == "temp-file" and not p.repairable
+        ]
+        for dirpath, dirnames, _ in os.walk(top):
+            rel = os.path.relpath(dirpath, top).replace(os.sep, "/")
+            for name in dirnames:
+                if os.path.islink(os.path.join(dirpath, name)):
+                    where = name if rel == "." else f"{rel}/{name}"
+                    self.problem(where, "symlink", "a symbolic link to a directory")
+            parts = rel.split("/")
+            if len(parts) != 4 or parts[0] != paths.RESOURCES or not parts[3].isdigit():
                 continue
-            seen.add(base)
-            old = self.now - entry.mtime > GRACE_SECONDS
-            self.problem(base, "orphan-artifact", "a copy no manifest references", repairable=old)
+            if rel in with_files:
+                continue
+            busy = any(t.startswith(rel + "/") for t in kept_temps)
+            old = self._old(os.stat(dirpath).st_mtime)
+            self.problem(
+                rel,
+                "orphan-version",
+                "a version directory without resource.yaml or any other file (a killed creator)",
+                repairable=old and not busy,
+            )
 
     def repair(self) -> None:
         for p in self.report.problems:
-            if p.repairable:
-                recursive = p.kind == "orphan-artifact"
-                self.store.remove(p.path, recursive=recursive)
-                self.report.repaired.append(p)
-        self.report.problems = [p for p in self.report.problems if not p.repairable]
+            if not p.repairable:
+                continue
+            if p.kind == "orphan-artifact" and self._referenced_now(p.path):
+                continue  # its manifest was written meanwhile: in use after all
+            if p.kind == "orphan-version":
+                self._remove_empty_dirs(p.path)
+            else:
+                self.store.remove(p.path, recursive=p.kind == "orphan-artifact")
+            self.report.repaired.append(p)
+        repaired = {id(p) for p in self.report.repaired}
+        self.report.problems = [p for p in self.report.problems if id(p) not in repaired]
+
+    def _referenced_now(self, base: str) -> bool:
+        """Whether the manifest of the artifact copy at ``base`` names it (read again now)."""
+        parts = base.split("/")
+        manifest = "/".join([*parts[:4], "manifests", parts[5] + ".yaml"])
+        try:
+            doc = loads(self.store.read(manifest) or b"", manifest)
+        except CorruptFile:
+            return True  # cannot tell: keep it
+        return isinstance(doc, dict) and paths.encode(str(doc.get("token")), "token") == parts[6]
+
+    def _remove_empty_dirs(self, rel: str) -> None:
+        """``rmdir`` bottom-up (never ``rmtree``): a directory that got a file meanwhile stays."""
+        top = self.store.local_path(rel)
+        if top is None:
+            return
+        for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
+            try:
+                os.rmdir(dirpath)  # fails on a directory that is not empty: it stays
+            except OSError:
+                return
+
+
+def _is_temp(rel: str) -> bool:
+    return rel.rsplit("/", 1)[-1].startswith(TMP_PREFIX)
 
 
 def _sha256(store: Store, rel: str) -> str:
@@ -229,8 +353,12 @@ def _sha256(store: Store, rel: str) -> str:
         return sha256_file(target)
 
 
-def check(store: Store, repair: bool = False, verify: bool = True) -> Report:
-    checker = Checker(store, verify)
+def check(
+    store: Store, repair: bool = False, verify: bool = True, grace: float = GRACE_SECONDS
+) -> Report:
+    """Check ``store``; ``repair`` removes provable garbage; ``verify`` hashes every artifact;
+    unreferenced copies and temp files count as garbage once older than ``grace`` seconds."""
+    checker = Checker(store, verify, grace=grace)
     checker.run()
     if repair:
         checker.repair()

@@ -1,15 +1,21 @@
 """Key files (tags, metadata, attributes) and the consolidated snapshot that makes bulk reads cheap.
 
-One YAML file per key, ``{key, value, logged_at, run_id}``: writers of different keys never race and
-the same key is last-writer-wins. Closing a version writes ``snapshot.yaml`` holding every key file
-with the stamp (mtime, size, etag) it had; a bulk read lists the version once and reads only the
-key files whose stamp differs from the snapshot's, so a closed version costs a few requests whatever
-its size, and a key written after the snapshot still wins.
+One YAML file per key, ``{key, value, logged_at, run_id}``: writers of different keys never race
+and the same key is last-writer-wins. Closing a version writes ``snapshot.json``: every key file
+and manifest with the stamp it had (exact mtime + inode locally, ETag on object stores). A bulk
+read lists the version once and reads only the files whose stamp differs from the snapshot's, so
+a closed version costs a few requests whatever its size, and a key written after the snapshot
+still wins. The snapshot is JSON (36x faster to parse than YAML through PyYAML's constructor);
+values JSON cannot hold exactly (datetimes, bytes, non-string keys, NaN) keep their YAML text.
+The key files stay YAML: they are what people read.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import json
+import math
+from collections import OrderedDict
 from typing import Any
 
 from tracker.errors import CorruptFile, KeyCollision
@@ -17,8 +23,8 @@ from tracker.store import Store, paths
 from tracker.store.base import Entry
 from tracker.store.codec import dump_record, dumps, loads, to_plain
 
-Key = tuple[str, str, int]  # (type, id, version)
-SNAPSHOT = "snapshot.yaml"
+SNAPSHOT = "snapshot.json"
+_CACHE_SIZE = 20_000  # parsed documents remembered by stamp (write-through and read)
 
 
 def now() -> _dt.datetime:
@@ -43,24 +49,92 @@ def decode_record(data: bytes, key: str | None, where: str) -> dict[str, Any]:
     return rec
 
 
-def _stamp(entry: Entry) -> list[Any]:
-    return [round(entry.mtime, 6), entry.size, entry.etag]
+# -- the snapshot's JSON form ----------------------------------------------------------------------
+def _json_exact(value: Any) -> bool:
+    """Whether JSON gives ``value`` back with the same types (so it needs no YAML text)."""
+    kind = type(value)
+    if kind in (str, int, bool) or value is None:
+        return True
+    if kind is float:
+        return math.isfinite(value)
+    if kind is list:
+        return all(_json_exact(v) for v in value)
+    if kind is dict:
+        return all(type(k) is str and _json_exact(v) for k, v in value.items())
+    return False
+
+
+def _to_json(doc: Any) -> dict[str, Any]:
+    """A document as ``{"doc": {...}, "dt": [fields], "yaml": {field: text}}``."""
+    if not isinstance(doc, dict) or not all(type(k) is str for k in doc):
+        return {"yaml": {"": dumps(doc).decode()}}
+    plain: dict[str, Any] = {}
+    typed: dict[str, Any] = {}
+    for field, value in doc.items():
+        if type(value) is _dt.datetime and value.tzinfo is not None:
+            typed.setdefault("dt", []).append(field)
+            plain[field] = value.isoformat()
+        elif _json_exact(value):
+            plain[field] = value
+        else:
+            typed.setdefault("yaml", {})[field] = dumps(value).decode()
+    return {"doc": plain, **typed}
+
+
+def _from_json(entry: dict[str, Any], where: str) -> Any:
+    yaml_fields = entry.get("yaml") or {}
+    if "" in yaml_fields:
+        return loads(yaml_fields[""].encode(), where)
+    doc = dict(entry.get("doc") or {})
+    for field in entry.get("dt") or ():
+        doc[field] = _dt.datetime.fromisoformat(doc[field])
+    for field, text in yaml_fields.items():
+        doc[field] = loads(text.encode(), where)
+    return doc
+
+
+def parse_snapshot(data: bytes, where: str) -> dict[str, Any]:
+    try:
+        loaded = json.loads(data)
+    except (ValueError, RecursionError):
+        raise CorruptFile(f"{where}: not valid JSON; run `tracker fsck`") from None
+    files = loaded.get("files") if isinstance(loaded, dict) else None
+    if not isinstance(files, dict):
+        raise CorruptFile(f"{where}: no 'files' mapping; run `tracker fsck`")
+    return files
 
 
 class Items:
-    """Reads and writes key files of resource versions and runs through one store."""
+    """Reads and writes key files of resource versions and runs through one store.
+
+    Remembers, by stamp, the documents it wrote or read (bounded), so closing a version does not
+    read back what this process just wrote, and one parse of a snapshot serves several reads.
+    """
 
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._known: OrderedDict[str, tuple[list[Any], Any]] = OrderedDict()
+
+    def _remember(self, path: str, stamp: list[Any], doc: Any) -> None:
+        self._known[path] = (stamp, doc)
+        self._known.move_to_end(path)
+        while len(self._known) > _CACHE_SIZE:
+            self._known.popitem(last=False)
+
+    def _recall(self, path: str, entry: Entry) -> Any:
+        hit = self._known.get(path)
+        return hit[1] if hit is not None and hit[0] == entry.stamp else None
 
     def write(self, path: str, key: str, value: Any, run_id: str | None) -> None:
-        self.store.write(path, record(key, value, run_id))
+        self.write_many([(path, key, value)], run_id)
 
     def write_many(self, paths_values: list[tuple[str, str, Any]], run_id: str | None) -> None:
         """Encode every value first, so one bad value writes nothing at all."""
         encoded = [(p, record(k, v, run_id)) for p, k, v in paths_values]
         for path, data in encoded:
-            self.store.write(path, data)
+            entry = self.store.write(path, data)
+            if entry is not None and len(self._known) < _CACHE_SIZE:
+                self._remember(path, entry.stamp, data)  # parsed lazily, if ever needed
 
     def read(self, path: str, key: str) -> dict[str, Any] | None:
         data = self.store.read(path)
@@ -81,22 +155,30 @@ class Items:
             for e in self.store.list(f"{vdir}/{kind}", detail=True):
                 if not e.is_dir:
                     out[f"{kind}/{e.name}"] = e
-        if self.store.exists(f"{vdir}/{SNAPSHOT}"):
-            out[SNAPSHOT] = Entry(SNAPSHOT, False)
+        snap = self.store.stat(f"{vdir}/{SNAPSHOT}")
+        if snap is not None:
+            out[SNAPSHOT] = snap
         return out
+
+    def _snapshot_files(self, vdir: str, entry: Entry | None) -> dict[str, Any]:
+        if entry is None:
+            return {}
+        path = f"{vdir}/{SNAPSHOT}"
+        files = self._recall(path, entry)
+        if files is None:
+            data = self.store.read(path)
+            if data is None:
+                return {}
+            files = parse_snapshot(data, path)
+            self._remember(path, entry.stamp, files)
+        return dict(files)
 
     def _docs(
         self, vdir: str, kinds: tuple[str, ...], listing: dict[str, Entry]
     ) -> dict[str, tuple[Entry, Any]]:
-        """``{relpath: (entry, document)}`` for every YAML file directly under ``kinds``; files
-        whose stamp matches the snapshot's come from it without a read."""
-        snap: dict[str, Any] = {}
-        if SNAPSHOT in listing:
-            data = self.store.read(f"{vdir}/{SNAPSHOT}")
-            if data is not None:
-                loaded = loads(data, f"{vdir}/{SNAPSHOT}")
-                files = loaded.get("files") if isinstance(loaded, dict) else None
-                snap = files if isinstance(files, dict) else {}
+        """``{relpath: (entry, document)}`` for every YAML file directly under ``kinds``: from
+        the snapshot or this process's memory when the stamp matches, else read."""
+        snap = self._snapshot_files(vdir, listing.get(SNAPSHOT))
         out: dict[str, tuple[Entry, Any]] = {}
         to_read: list[str] = []
         for rel, entry in sorted(listing.items()):
@@ -104,8 +186,13 @@ class Items:
             if kind not in kinds or "/" in name or not name.endswith(".yaml"):
                 continue
             cached = snap.get(rel)
-            if isinstance(cached, dict) and cached.get("stamp") == _stamp(entry):
-                out[rel] = (entry, cached.get("doc"))
+            if isinstance(cached, dict) and cached.get("stamp") == entry.stamp:
+                out[rel] = (entry, _from_json(cached, f"{vdir}/{SNAPSHOT}"))
+                continue
+            known = self._recall(f"{vdir}/{rel}", entry)
+            if known is not None:
+                doc = loads(known, f"{vdir}/{rel}") if isinstance(known, bytes) else known
+                out[rel] = (entry, doc)
             else:
                 to_read.append(rel)
         fetched = self.store.read_many([f"{vdir}/{rel}" for rel in to_read])
@@ -131,11 +218,15 @@ class Items:
         return result
 
     def snapshot(self, vdir: str, kinds: tuple[str, ...]) -> None:
-        """(Re)write ``snapshot.yaml``: every YAML file of ``kinds`` with its stamp. Incremental:
-        only files changed since the previous snapshot are read."""
+        """(Re)write ``snapshot.json``: every YAML file of ``kinds`` with its stamp. Incremental:
+        only files changed since the previous snapshot (and not written by us) are read."""
         docs = self._docs(vdir, kinds, self.listing(vdir, kinds))
-        files = {rel: {"stamp": _stamp(e), "doc": doc} for rel, (e, doc) in docs.items()}
-        self.store.write(f"{vdir}/{SNAPSHOT}", dumps({"written_at": now(), "files": files}))
+        files = {rel: {"stamp": e.stamp, **_to_json(doc)} for rel, (e, doc) in docs.items()}
+        data = json.dumps({"written_at": now().isoformat(), "files": files}, ensure_ascii=False)
+        path = f"{vdir}/{SNAPSHOT}"
+        entry = self.store.write(path, data.encode("utf-8"))
+        if entry is not None:
+            self._remember(path, entry.stamp, files)
 
 
 LINK_KINDS = ("children", "lineage", "used_by")

@@ -11,6 +11,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from tracker.errors import CorruptFile
 
@@ -36,7 +37,16 @@ class Entry:
     is_dir: bool
     size: int = 0
     mtime: float = 0.0
-    etag: str = ""
+    etag: str = ""  # object stores: the content hash the listing reports
+    mtime_ns: int = 0  # local: exact mtime and inode, so a rewrite is never taken for the same
+    ino: int = 0  #       file (each write is a new inode renamed into place)
+
+    @property
+    def stamp(self) -> list[Any]:
+        """What identifies this version of the file, for the snapshot and the caches."""
+        if self.etag:
+            return ["e", self.size, self.etag]
+        return ["m", self.mtime_ns or round(self.mtime, 6), self.size, self.ino]
 
 
 class Store(ABC):
@@ -54,8 +64,11 @@ class Store(ABC):
         return {p: self.read(p) for p in paths}
 
     @abstractmethod
-    def write(self, path: str, data: bytes) -> None:
-        """Atomically replace ``path`` with ``data`` (a reader sees the old or the new bytes)."""
+    def write(self, path: str, data: bytes) -> Entry | None:
+        """Atomically replace ``path`` with ``data`` (a reader sees the old or the new bytes).
+
+        Returns the new file's entry (its stamp) when the backend tells it for free, else None.
+        """
 
     @abstractmethod
     def create(self, path: str, data: bytes) -> bool:
@@ -89,6 +102,11 @@ class Store(ABC):
     @abstractmethod
     def size(self, path: str) -> int | None:
         """The file's size in bytes, or None when it does not exist."""
+
+    def stat(self, path: str) -> Entry | None:
+        """The entry of one file, or None when it does not exist."""
+        size = self.size(path)
+        return None if size is None else Entry(path.rsplit("/", 1)[-1], False, size)
 
     def local_path(self, path: str) -> str | None:
         """A path on the local disk for ``path`` when the store is local, else None."""

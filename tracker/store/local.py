@@ -36,7 +36,7 @@ class LocalStore(Store):
         head, _, name = full.rpartition("/")
         return f"{head}/{TMP_PREFIX}{os.getpid()}-{next(_COUNTER)}-{name[:40]}"
 
-    def _write_tmp(self, full: str, data: bytes) -> str:
+    def _write_tmp(self, full: str, data: bytes) -> tuple[str, os.stat_result]:
         tmp = self._tmp_for(full)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         try:
@@ -50,12 +50,13 @@ class LocalStore(Store):
                 view = view[os.write(fd, view) :]
             if self.fsync:
                 os.fsync(fd)
+            st = os.fstat(fd)  # rename keeps inode and mtime: this is the stamp of the result
         except BaseException:
             os.close(fd)
             _unlink_quietly(tmp)
             raise
         os.close(fd)
-        return tmp
+        return tmp, st
 
     def _sync_dir(self, full: str) -> None:
         if self.fsync:
@@ -79,19 +80,20 @@ class LocalStore(Store):
                 f"{self._abs(path)} is a directory where a file was expected"
             ) from None
 
-    def write(self, path: str, data: bytes) -> None:
+    def write(self, path: str, data: bytes) -> Entry:
         full = self._abs(path)
-        tmp = self._write_tmp(full, data)
+        tmp, st = self._write_tmp(full, data)
         try:
             os.replace(tmp, full)
         except BaseException:
             _unlink_quietly(tmp)
             raise
         self._sync_dir(full)
+        return _entry(full.rsplit("/", 1)[-1], st)
 
     def create(self, path: str, data: bytes) -> bool:
         full = self._abs(path)
-        tmp = self._write_tmp(full, data)
+        tmp, _ = self._write_tmp(full, data)
         try:
             os.link(tmp, full)
         except FileExistsError:
@@ -122,9 +124,7 @@ class LocalStore(Store):
                     if e.name.startswith(TMP_PREFIX):
                         continue
                     if detail:
-                        st = e.stat(follow_symlinks=False)
-                        is_dir = stat.S_ISDIR(st.st_mode)
-                        out.append(Entry(e.name, is_dir, st.st_size, st.st_mtime))
+                        out.append(_entry(e.name, e.stat(follow_symlinks=False)))
                     else:
                         out.append(Entry(e.name, e.is_dir(follow_symlinks=False)))
         except (FileNotFoundError, NotADirectoryError):
@@ -142,8 +142,7 @@ class LocalStore(Store):
             for name in filenames:
                 if name.startswith(TMP_PREFIX) and not include_temp:
                     continue
-                st = os.lstat(os.path.join(dirpath, name))
-                out[prefix + name] = Entry(name, False, st.st_size, st.st_mtime)
+                out[prefix + name] = _entry(name, os.lstat(os.path.join(dirpath, name)))
         return out
 
     def upload(self, local_path: str, path: str, progress: Progress | None = None) -> None:
@@ -170,6 +169,12 @@ class LocalStore(Store):
         except FileNotFoundError:
             return
 
+    def stat(self, path: str) -> Entry | None:
+        try:
+            return _entry(path.rsplit("/", 1)[-1], os.stat(self._abs(path)))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+
     def size(self, path: str) -> int | None:
         try:
             return os.stat(self._abs(path)).st_size
@@ -181,6 +186,11 @@ class LocalStore(Store):
 
     def is_symlink(self, path: str) -> bool:
         return os.path.islink(self._abs(path))
+
+
+def _entry(name: str, st: os.stat_result) -> Entry:
+    is_dir = stat.S_ISDIR(st.st_mode)
+    return Entry(name, is_dir, st.st_size, st.st_mtime, "", st.st_mtime_ns, st.st_ino)
 
 
 def _copy(src: str, dst: str, progress: Progress | None, fsync: bool) -> None:

@@ -126,7 +126,7 @@ def resource_file(rtype: str, rid: str, version: int) -> str:
 
 
 def snapshot_file(rtype: str, rid: str, version: int) -> str:
-    return join(version_dir(rtype, rid, version), "snapshot.yaml")
+    return join(version_dir(rtype, rid, version), "snapshot.json")
 
 
 KINDS = ("attrs", "tags", "metadata")

@@ -3,6 +3,14 @@
 One request per write (a single PUT), exclusive create by a conditional PUT where the backend has
 one (``If-None-Match: *`` on S3; ``open("xb")`` in memory), and listings always fetched anew:
 other processes write to the same store.
+
+Failures: transient faults are retried (botocore ``standard`` mode, 5 attempts per request, plus
+one s3fs pass for throttling and dropped connections, unless the caller's ``storage_options``
+configure retries themselves); whatever still fails is raised as a :class:`StoreError` naming the
+operation and the path, never as a raw botocore/aiohttp exception. ``FileNotFoundError`` and
+``FileExistsError`` keep their meaning (missing / taken). A conditional create whose response was
+lost and whose retry then saw "exists" is recognised by reading the object back: if it holds our
+exact bytes, the write was ours.
 """
 
 from __future__ import annotations
@@ -10,15 +18,26 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
+from collections.abc import Iterator
 from typing import Any
 
 import fsspec
 
-from tracker.errors import StoreError
+from tracker.errors import StoreError, TrackerError
 from tracker.store.base import MAX_READ, TMP_PREFIX, Entry, Progress, Store, too_large
 
 _OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "abfs", "az", "adl", "oss"}
 _NO_CACHE = {"use_listings_cache": False, "skip_instance_cache": True}
+_S3 = {"s3", "s3a"}
+# botocore: 5 attempts per request with jittered exponential backoff for 5xx, throttling and
+# dropped connections; s3fs's own loop (default 5 passes, each running botocore's) is cut to 2 so a
+# dead endpoint fails in seconds, not minutes.
+BOTO_RETRIES: dict[str, Any] = {"mode": "standard", "total_max_attempts": 5}
+S3FS_RETRIES = 2
+# A read first fetches at most this much: every metadata file fits, and a huge object (damage, or
+# an attack) costs one bounded request and a HEAD before it is refused, never a 64 MB download.
+FIRST_READ = 4 * 1024 * 1024
+_PASS_THROUGH = (FileNotFoundError, FileExistsError, IsADirectoryError, NotADirectoryError)
 
 
 class FsspecStore(Store):
@@ -28,19 +47,46 @@ class FsspecStore(Store):
         if protocol in _OBJECT_STORES:
             for key, value in _NO_CACHE.items():
                 options.setdefault(key, value)
+        tune_retries = protocol in _S3 and "retries" not in (options.get("config_kwargs") or {})
+        if tune_retries:  # the caller's own retry settings always win
+            options["config_kwargs"] = {
+                **(options.get("config_kwargs") or {}),
+                "retries": dict(BOTO_RETRIES),
+            }
+        self.url = url.rstrip("/")
         try:
             self.fs, root = fsspec.core.url_to_fs(url, **options)
         except ImportError as exc:
             raise StoreError(
                 f"cannot open {url}: {exc}. Install the backend, e.g. pip install 'tracker[s3]'"
             ) from None
+        except (TypeError, ValueError, OSError) as exc:
+            raise StoreError(f"cannot open {url}: {type(exc).__name__}: {exc}") from exc
+        if tune_retries and hasattr(self.fs, "retries"):
+            self.fs.retries = S3FS_RETRIES
         self.protocol = protocol
         self.object_store = protocol in _OBJECT_STORES
         self.root = root.rstrip("/")
-        self.url = url.rstrip("/")
 
     def _abs(self, path: str) -> str:
         return f"{self.root}/{path}" if path else self.root
+
+    @contextlib.contextmanager
+    def _errors(self, what: str, path: str) -> Iterator[None]:
+        """Raise anything but missing/exists as a StoreError naming the operation and path."""
+        try:
+            yield
+        except (*_PASS_THROUGH, TrackerError):
+            raise
+        except Exception as exc:
+            where = f"{self.url}/{path}" if path else self.url
+            err = StoreError(
+                f"{what} {where} failed: {type(exc).__name__}: {exc}".rstrip(": ")
+                + " (transient faults were retried; check the connection, credentials and "
+                "endpoint, then try again)"
+            )
+            err.errno = getattr(exc, "errno", None)
+            raise err from exc
 
     def _fresh(self, full: str) -> None:
         # a backend without a listing cache has nothing to invalidate
@@ -48,12 +94,25 @@ class FsspecStore(Store):
             self.fs.invalidate_cache(full)
 
     def read(self, path: str) -> bytes | None:
-        try:  # a ranged GET: a huge file costs one bounded request, not a huge download
-            data = self.fs.cat_file(self._abs(path), start=0, end=MAX_READ + 1)
+        full = self._abs(path)
+        try:
+            with self._errors("read", path):
+                # a ranged GET: a huge file costs one bounded request, not a huge download
+                data = self.fs.cat_file(full, start=0, end=FIRST_READ)
+                if len(data) >= FIRST_READ:
+                    data = self._read_rest(full)
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
+        return bytes(data)
+
+    def _read_rest(self, full: str) -> bytes:
+        """A file of FIRST_READ bytes or more: refuse it by its size, or read it whole again (one
+        GET of one version of the object; joining two ranged reads could mix two versions)."""
+        if int(self.fs.size(full)) > MAX_READ:
+            raise too_large(full)
+        data = self.fs.cat_file(full, start=0, end=MAX_READ + 1)
         if len(data) > MAX_READ:
-            raise too_large(self._abs(path))
+            raise too_large(full)
         return bytes(data)
 
     def read_many(self, paths: list[str]) -> dict[str, bytes | None]:
@@ -61,53 +120,73 @@ class FsspecStore(Store):
             return {p: self.read(p) for p in paths}
         full = [self._abs(p) for p in paths]
         try:  # concurrent ranged GETs on async backends (s3fs), sequential elsewhere
-            got = self.fs.cat_ranges(
-                full, [0] * len(full), [MAX_READ + 1] * len(full), on_error="return"
-            )
+            with self._errors("read", paths[0]):
+                got = self.fs.cat_ranges(
+                    full, [0] * len(full), [FIRST_READ] * len(full), on_error="return"
+                )
         except NotImplementedError:
             return {p: self.read(p) for p in paths}
         out: dict[str, bytes | None] = {}
         for rel, data in zip(paths, got, strict=True):
-            if isinstance(data, FileNotFoundError):
+            if isinstance(data, FileNotFoundError | IsADirectoryError | NotADirectoryError):
                 out[rel] = None
             elif isinstance(data, BaseException):
-                raise data
-            elif len(data) > MAX_READ:
-                raise too_large(self._abs(rel))
+                # one failed file: read it alone (retried, and a clear error if it still fails)
+                out[rel] = self.read(rel)
+            elif len(data) >= FIRST_READ:
+                out[rel] = self.read(rel)
             else:
                 out[rel] = bytes(data)
         return out
 
-    def write(self, path: str, data: bytes) -> None:
-        self.fs.pipe_file(self._abs(path), data)
+    def write(self, path: str, data: bytes) -> Entry | None:
+        with self._errors("write", path):
+            out = self.fs.pipe_file(self._abs(path), data)
+        # s3fs hands back the PUT's response: its ETag is the new file's stamp, for free
+        etag = str(out.get("ETag") or "").strip('"') if isinstance(out, dict) else ""
+        return Entry(path.rsplit("/", 1)[-1], False, len(data), 0.0, etag) if etag else None
 
     def create(self, path: str, data: bytes) -> bool:
         full = self._abs(path)
-        try:
-            self.fs.pipe_file(full, data, mode="create")
-        except FileExistsError:
-            return False
-        except OSError as exc:
-            # S3 refuses a conditional PUT with 412 PreconditionFailed, which some s3fs/aiobotocore
-            # versions surface as a bare OSError(EINVAL); either way the object exists.
-            if exc.errno == errno.EINVAL or "precondition" in str(exc).lower():
-                return False
-            raise
+        with self._errors("create", path):
+            try:
+                self.fs.pipe_file(full, data, mode="create")
+            except FileExistsError:
+                return self._landed(full, data)
+            except OSError as exc:
+                # S3 refuses a conditional PUT with 412 PreconditionFailed, which some
+                # s3fs/aiobotocore versions surface as a bare OSError(EINVAL): it exists.
+                if exc.errno == errno.EINVAL or "precondition" in str(exc).lower():
+                    return self._landed(full, data)
+                raise
         return True
+
+    def _landed(self, full: str, data: bytes) -> bool:
+        """After "exists": whether the object holds exactly ``data``, i.e. it was our own PUT whose
+        response was lost and whose retry (aiohttp, botocore or s3fs) then met our object. Every
+        caller that needs a unique winner writes unique bytes (a run id and a timestamp)."""
+        if not self.object_store:
+            return False  # no retries below us: "exists" is always someone else
+        try:
+            return bytes(self.fs.cat_file(full)) == data
+        except FileNotFoundError:
+            return False
 
     def exists(self, path: str) -> bool:
         full = self._abs(path)
         self._fresh(full)
-        try:
-            return bool(self.fs.isfile(full))
-        except FileNotFoundError:
+        try:  # info, not isfile: isfile answers False for *any* error, a network fault included
+            with self._errors("stat", path):
+                return bool(self.fs.info(full).get("type") == "file")
+        except (FileNotFoundError, NotADirectoryError):
             return False
 
     def list(self, path: str, detail: bool = False) -> list[Entry]:
         full = self._abs(path)
         self._fresh(full)
         try:
-            infos = self.fs.ls(full, detail=True)
+            with self._errors("list", path):
+                infos = self.fs.ls(full, detail=True)
         except (FileNotFoundError, NotADirectoryError):
             return []
         out = []
@@ -123,8 +202,9 @@ class FsspecStore(Store):
         full = self._abs(path)
         self._fresh(full)
         try:
-            infos = self.fs.find(full, detail=True)
-        except FileNotFoundError:
+            with self._errors("list", path):
+                infos = self.fs.find(full, detail=True)
+        except (FileNotFoundError, NotADirectoryError):
             return {}
         out = {}
         cut = len(full) + 1
@@ -139,24 +219,40 @@ class FsspecStore(Store):
         return out
 
     def upload(self, local_path: str, path: str, progress: Progress | None = None) -> None:
-        self.fs.put_file(local_path, self._abs(path), callback=_callback(progress))
+        with self._errors("upload to", path):
+            self.fs.put_file(local_path, self._abs(path), callback=_callback(progress))
 
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
-        self.fs.get_file(self._abs(path), local_path, callback=_callback(progress))
+        with self._errors("download", path):
+            self.fs.get_file(self._abs(path), local_path, callback=_callback(progress))
 
     def remove(self, path: str, recursive: bool = False) -> None:
         full = self._abs(path)
         try:
-            self.fs.rm(full, recursive=recursive)
+            with self._errors("remove", path):
+                self.fs.rm(full, recursive=recursive)
         except FileNotFoundError:
             return
+
+    def stat(self, path: str) -> Entry | None:
+        full = self._abs(path)
+        self._fresh(full)
+        try:
+            with self._errors("stat", path):
+                info = self.fs.info(full)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if info.get("type") != "file":
+            return None
+        return _entry(path.rsplit("/", 1)[-1], False, info)
 
     def size(self, path: str) -> int | None:
         full = self._abs(path)
         self._fresh(full)
         try:
-            return int(self.fs.size(full))
-        except FileNotFoundError:
+            with self._errors("stat", path):
+                return int(self.fs.size(full))
+        except (FileNotFoundError, NotADirectoryError):
             return None
 
 
