@@ -234,11 +234,6 @@ def test_empty_version_directory_left_by_a_killed_creator(tmp_path):
     assert Tracker(str(root), git=False).get_resource("m", "model_version").version == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core fix pending (resources.py _max_listed must skip directories without "
-    "resource.yaml); remove this marker when applied",
-)
 def test_empty_version_directory_does_not_hide_the_latest_version(tmp_path):
     """Without fsck: a crash-left version directory must not be taken for the newest version."""
     root = tmp_path / "store"

@@ -102,7 +102,8 @@ def verify(
     # two processes replacing one artifact at once: each removes the copy the manifest named when
     # it started, so the loser's fresh copy is left unreferenced (garbage for fsck, never data)
     assert {p.kind for p in report.problems} <= {"orphan-artifact"}, report.as_dict()
-    assert check(t._store, repair=True, grace=0).ok
+    if not report.ok:
+        assert check(t._store, repair=True, grace=0, verify=False).ok
 
     # versions
     created: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -113,7 +114,8 @@ def verify(
         versions = sorted(int(r["ref"].rsplit("@", 1)[1]) for r in recs)
         assert versions == list(range(1, len(recs) + 1)), (series, versions)
         assert t.get_resource(series, "model_version").version == len(recs)
-        assert sorted(r.version for r in t.find(type="model_version", id=series)) == versions
+        if series == "alpha":  # the query path too (reads every version's record)
+            assert sorted(r.version for r in t.find(type="model_version", id=series)) == versions
         for r in recs:
             res = t.get_resource(series, "model_version", version=int(r["ref"].rsplit("@", 1)[1]))
             assert res.run_id == r["run_id"]

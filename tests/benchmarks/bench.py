@@ -551,7 +551,7 @@ def tag_payload() -> bytes:
     """A tag file as the tracker writes it, so the floor writes the same number of bytes."""
     from tracker.core.items import record
 
-    return record("tag0", tag_value(123, 0), "20260101T000000Z-abcdef")
+    return record("tag0", tag_value(123, 0), "20260101T000000Z-abcdef")[0]
 
 
 # -- helpers ---------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ The key files stay YAML: they are what people read.
 
 from __future__ import annotations
 
+import copy
 import datetime as _dt
 import json
 import math
@@ -31,10 +32,11 @@ def now() -> _dt.datetime:
     return _dt.datetime.now(_dt.timezone.utc)
 
 
-def record(key: str, value: Any, run_id: str | None) -> bytes:
-    """Encode one key file; raises UnsupportedValue (naming the key) before anything is written."""
-    plain = to_plain(value, key)
-    return dump_record({"key": key, "value": plain, "logged_at": now(), "run_id": run_id}, key)
+def record(key: str, value: Any, run_id: str | None) -> tuple[bytes, dict[str, Any]]:
+    """One key file's bytes and document; raises UnsupportedValue (naming the key) before
+    anything is written."""
+    doc = {"key": key, "value": to_plain(value, key), "logged_at": now(), "run_id": run_id}
+    return dump_record(doc, key), doc
 
 
 def decode_record(data: bytes, key: str | None, where: str) -> dict[str, Any]:
@@ -130,11 +132,11 @@ class Items:
 
     def write_many(self, paths_values: list[tuple[str, str, Any]], run_id: str | None) -> None:
         """Encode every value first, so one bad value writes nothing at all."""
-        encoded = [(p, record(k, v, run_id)) for p, k, v in paths_values]
-        for path, data in encoded:
+        encoded = [(p, *record(k, v, run_id)) for p, k, v in paths_values]
+        for path, data, doc in encoded:
             entry = self.store.write(path, data)
-            if entry is not None and len(self._known) < _CACHE_SIZE:
-                self._remember(path, entry.stamp, data)  # parsed lazily, if ever needed
+            if entry is not None:
+                self._remember(path, entry.stamp, doc)
 
     def read(self, path: str, key: str) -> dict[str, Any] | None:
         data = self.store.read(path)
@@ -161,23 +163,25 @@ class Items:
         return out
 
     def _snapshot_files(self, vdir: str, entry: Entry | None) -> dict[str, Any]:
+        """The snapshot's entries, parsed anew each call (JSON is cheap; callers get objects of
+        their own) from bytes remembered by stamp (no second read)."""
         if entry is None:
             return {}
         path = f"{vdir}/{SNAPSHOT}"
-        files = self._recall(path, entry)
-        if files is None:
+        data = self._recall(path, entry)
+        if data is None:
             data = self.store.read(path)
             if data is None:
                 return {}
-            files = parse_snapshot(data, path)
-            self._remember(path, entry.stamp, files)
-        return dict(files)
+            self._remember(path, entry.stamp, data)
+        return parse_snapshot(data, path)
 
     def _docs(
-        self, vdir: str, kinds: tuple[str, ...], listing: dict[str, Entry]
+        self, vdir: str, kinds: tuple[str, ...], listing: dict[str, Entry], fresh: bool = True
     ) -> dict[str, tuple[Entry, Any]]:
         """``{relpath: (entry, document)}`` for every YAML file directly under ``kinds``: from
-        the snapshot or this process's memory when the stamp matches, else read."""
+        the snapshot or this process's memory when the stamp matches, else read. ``fresh``
+        copies remembered documents, so a caller that mutates a result cannot change them."""
         snap = self._snapshot_files(vdir, listing.get(SNAPSHOT))
         out: dict[str, tuple[Entry, Any]] = {}
         to_read: list[str] = []
@@ -191,8 +195,7 @@ class Items:
                 continue
             known = self._recall(f"{vdir}/{rel}", entry)
             if known is not None:
-                doc = loads(known, f"{vdir}/{rel}") if isinstance(known, bytes) else known
-                out[rel] = (entry, doc)
+                out[rel] = (entry, copy.deepcopy(known) if fresh else known)
             else:
                 to_read.append(rel)
         fetched = self.store.read_many([f"{vdir}/{rel}" for rel in to_read])
@@ -220,13 +223,14 @@ class Items:
     def snapshot(self, vdir: str, kinds: tuple[str, ...]) -> None:
         """(Re)write ``snapshot.json``: every YAML file of ``kinds`` with its stamp. Incremental:
         only files changed since the previous snapshot (and not written by us) are read."""
-        docs = self._docs(vdir, kinds, self.listing(vdir, kinds))
+        docs = self._docs(vdir, kinds, self.listing(vdir, kinds), fresh=False)
         files = {rel: {"stamp": e.stamp, **_to_json(doc)} for rel, (e, doc) in docs.items()}
         data = json.dumps({"written_at": now().isoformat(), "files": files}, ensure_ascii=False)
         path = f"{vdir}/{SNAPSHOT}"
-        entry = self.store.write(path, data.encode("utf-8"))
+        encoded = data.encode("utf-8")
+        entry = self.store.write(path, encoded)
         if entry is not None:
-            self._remember(path, entry.stamp, files)
+            self._remember(path, entry.stamp, encoded)
 
 
 LINK_KINDS = ("children", "lineage", "used_by")

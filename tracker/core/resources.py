@@ -132,8 +132,12 @@ class Resources:
             return 0
 
     def _max_listed(self, rtype: str, rid: str) -> int:
-        found = self.versions(rtype, rid)
-        return found[-1] if found else 0
+        """The newest listed version that has its resource file (a directory without one, left
+        by damage or a foreign tool, is not a version)."""
+        for version in reversed(self.versions(rtype, rid)):
+            if self.doc(rtype, rid, version) is not None:
+                return version
+        return 0
 
     def ids(self, rtype: str) -> list[str]:
         return sorted(
