@@ -302,4 +302,4 @@ def test_random_faults_workload_loses_nothing_acknowledged(s3, tmp_path, torture
     report = check(t._store, repair=True, grace=0)
     assert report.ok, report.as_dict()
     assert {p.kind for p in report.repaired} <= {"orphan-artifact"}
-    os.environ.get("TRACKER_TEST_DEBUG") and print(failures, faults)  # noqa: T201
+    os.environ.get("TRACKER_TEST_DEBUG") and print(failures, faults)

@@ -245,7 +245,7 @@ def test_empty_version_directory_does_not_hide_the_latest_version(tmp_path):
     (root / "resources/model_version/m/2" / f".tmp-{DEAD_PID}-0-resource.yaml").write_bytes(b"x")
     t2 = Tracker(str(root), git=False)
     assert t2.get_resource("m", "model_version").version == 1
-    assert [r["ref"] for r in t2.find(type="model_version")] == ["model_version/m@1"]
+    assert [r.ref for r in t2.find(type="model_version")] == ["model_version/m@1"]
     assert [s["latest_version"] for s in t2.series()] == [1]
 
 
