@@ -41,7 +41,12 @@ def assert_error(code: int, out: str, err: str, *fragments: str) -> None:
 
 
 def tree_of(root: Path) -> dict[str, int]:
-    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+    """Every file and its mtime, but the query index: a rebuildable cache that reads refresh."""
+    return {
+        str(p.relative_to(root)): p.stat().st_mtime_ns
+        for p in root.rglob("*")
+        if p.is_file() and p.name != "index.json"
+    }
 
 
 @pytest.fixture(scope="module")

@@ -118,7 +118,7 @@ def test_clean_resource_closes_once(backend, tracker):
     assert attrs["status"] == "FINISHED" and isinstance(attrs["end_time"], dt.datetime)
     snap = json.loads(backend.read(f"{V}/1/snapshot.json"))
     assert snap["files"]["tags/a.yaml"]["doc"]["value"] == 1
-    assert snap["files"]["tags/a.yaml"]["dt"] == ["logged_at"]
+    assert snap["files"]["tags/a.yaml"]["dt"] == [["logged_at"]]
     before = backend.read(f"{V}/1/attrs/end_time.yaml")
     tracker.clean_resource(res, "model_version")
     assert backend.read(f"{V}/1/attrs/end_time.yaml") == before

@@ -10,7 +10,6 @@ A conditional create whose response was lost (``drop_after``) and whose retry me
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from typing import Any
@@ -208,8 +207,9 @@ def test_drop_after_on_run_creation_makes_one_run(s3, monkeypatch):
     t._run()  # the store exists; the next run is the one under test
     t.stop()
     t2 = make(s3)
-    arm_before_first(t2._store, s3.proxy, "/run.yaml", monkeypatch)
+    armed = arm_before_first(t2._store, s3.proxy, "/run.yaml", monkeypatch)
     t2.create_resource("m", type="model_version")
+    assert armed and puts_to(s3.proxy, armed[0])[-1].status == 412
     runs = t2.runs()
     assert len(runs) == 2 and t2.run_id in {r["id"] for r in runs}
     t2.stop()
@@ -219,8 +219,9 @@ def test_drop_after_on_run_creation_makes_one_run(s3, monkeypatch):
 def test_drop_after_on_pointers_and_key_files(s3, monkeypatch):
     t = make(s3)
     mv = t.create_resource("m", type="model_version")
-    arm_before_first(t._store, s3.proxy, "@1", monkeypatch)  # the parent's children pointer
+    armed = arm_before_first(t._store, s3.proxy, "@1", monkeypatch)  # the run's pointer
     ex = t.create_resource("x", type="experiment", parent=mv)
+    assert armed
     s3.proxy.fail_next("drop_after")
     t.log_tag(ex, "k", "v")
     assert t.describe(mv)["children"] == ["experiment/x@1"] and t.get_tag(ex, "k") == "v"
@@ -229,10 +230,16 @@ def test_drop_after_on_pointers_and_key_files(s3, monkeypatch):
 
 
 # -- a random mix of faults over a workload -------------------------------------------------------
-def test_random_faults_workload_loses_nothing_acknowledged(s3, tmp_path, torture):
+@pytest.mark.parametrize("retries", ["default", "few"])
+def test_random_faults_workload_loses_nothing_acknowledged(s3, tmp_path, torture, retries):
+    """With the default retries every operation gets through; with two attempts per request
+    some fail, with a StoreError, and a failed write may still have landed (``drop_after``)."""
     rounds = 150 if torture else 40
     rng = random.Random(3)
-    t = make(s3)
+    options = dict(s3.storage_options)
+    if retries == "few":
+        options["config_kwargs"] = {"retries": {"mode": "standard", "total_max_attempts": 2}}
+    t = Tracker(s3.root, storage_options=options, git=False, progress=False)
     target = t.create_resource("target", type="model_version")
     src = tmp_path / "a.bin"
     acked: dict[tuple[str, str], Any] = {}
@@ -276,6 +283,7 @@ def test_random_faults_workload_loses_nothing_acknowledged(s3, tmp_path, torture
         s3.proxy.clear_faults()
     faults = sum(1 for r in s3.proxy.records if r.fault)
     assert faults > 10, faults
+    assert (sum(failures.values()) > 0) == (retries == "few"), failures
 
     reader = make(s3)
     described = reader.describe(target.ref)
@@ -302,4 +310,3 @@ def test_random_faults_workload_loses_nothing_acknowledged(s3, tmp_path, torture
     report = check(t._store, repair=True, grace=0)
     assert report.ok, report.as_dict()
     assert {p.kind for p in report.repaired} <= {"orphan-artifact"}
-    os.environ.get("TRACKER_TEST_DEBUG") and print(failures, faults)

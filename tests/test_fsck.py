@@ -151,6 +151,21 @@ def test_each_kind_of_damage_is_found_and_only_garbage_is_repaired(backend, tmp_
     assert kinds(again) == kinds(fixed) and again.repaired == []
 
 
+def test_a_damaged_manifest_protects_its_copies(backend, tmp_path):
+    """Copies of an artifact whose manifest is damaged are data fsck cannot vouch for: reported
+    through the manifest, never removed as unreferenced garbage."""
+    t, info = populated(backend, tmp_path)
+    manifest = f"{V}/manifests/weights.yaml"
+    copy = f"{V}/artifacts/weights/{info['manifest']['token']}/weights.bin"
+    for damage in (b"{{{ not yaml", b"id: weights\ntoken: ../../x\nfiles: []\n"):
+        writer(backend)(manifest, damage)
+        report = check(t._store, repair=True, grace=0)
+        assert kinds(report) == [
+            ("unparsable" if damage.startswith(b"{") else "bad-manifest", manifest)
+        ]
+        assert report.repaired == [] and backend.read(copy) == b"w" * 100
+
+
 def test_checksum_damage_needs_verify_and_is_never_repaired(backend, tmp_path):
     t, info = populated(backend, tmp_path)
     art = f"{V}/artifacts/weights/{info['manifest']['token']}/weights.bin"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import json
 
 import pytest
 from hypothesis import given
@@ -99,3 +100,25 @@ def test_fast_record_writer_reads_back_like_pyyaml(key, value, run_id):
         return  # lone surrogates: refused by both
     fast = codec.loads(codec.dump_record(record))
     assert fast == slow == record
+
+
+json_values = st.recursive(
+    scalars | st.dates() | st.datetimes() | st.floats(),
+    lambda children: (
+        st.lists(children, max_size=3)
+        | st.dictionaries(st.text(max_size=5) | st.integers(), children, max_size=3)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=5))
+def test_json_form_gives_back_exactly_what_yaml_would(doc):
+    from tracker.store.jsonform import from_json, to_json
+
+    try:
+        expected = codec.loads(codec.dumps(doc))
+    except UnsupportedValue:
+        return
+    back = from_json(json.loads(json.dumps(to_json(expected))), "x")
+    assert repr(back) == repr(expected)  # repr: NaN != NaN, and types must match too

@@ -172,7 +172,7 @@ def test_eight_processes_mixed_operations_local(tmp_path, torture):
 
 
 def test_eight_processes_mixed_operations_s3(s3_backend, tmp_path, torture):
-    ops = 500 if torture else 40
+    ops = 500 if torture else 30
     records = run_stress(s3_backend.root, str(tmp_path), 8, ops, s3_backend.storage_options)
     stats = verify(s3_backend.root, records, s3_backend.storage_options)
     assert stats["versions"] > ops and stats["writes"] > 2 * ops, stats

@@ -21,6 +21,7 @@ Problem kinds: ``temp-file``, ``unparsable``, ``identity``, ``bad-hint``, ``bad-
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -153,6 +154,11 @@ class Checker:
             data = self.store.read(rel) or b""
             if not data.strip().isdigit():
                 self.problem(rel, "bad-hint", f"HEAD holds {data[:20]!r}, not a version", True)
+        elif parts[0] == paths.RESOURCES and len(parts) == 4 and parts[3] == "index.json":
+            try:  # the query index is a cache: a broken one is garbage, rebuilt by the next find
+                json.loads(self.store.read(rel) or b"")["entries"].items()
+            except (ValueError, TypeError, KeyError, AttributeError):
+                self.problem(rel, "bad-index", "not a query index; find rebuilds it", True)
         elif parts[0] == paths.RESOURCES and len(parts) >= 5 and parts[3].isdigit():
             return self._version_file(rel, parts)
         else:
@@ -221,21 +227,35 @@ class Checker:
             self.problem(rel, "dangling-pointer", f"{ptype}/{pid}@{pver} does not exist", True)
 
     def _manifest(self, rel: str, vdir: str, name: str) -> set[str]:
+        """Check one manifest and its files; returns the copy it references. A manifest that is
+        damaged protects every copy of its artifact: they are data fsck cannot vouch for, never
+        garbage to remove."""
         doc = self._doc(rel)
         aid = paths.decode(name[: -len(".yaml")])
+        every_copy = {f"{vdir}/artifacts/{name[: -len('.yaml')]}/*"}
         if doc is None:
-            return set()
+            return every_copy
         try:
             if not isinstance(doc, dict) or doc.get("id") != aid:
                 raise TrackerError(f"not the manifest of artifact {aid!r}")
-            token = paths.encode(str(doc["token"]), "token")
+            token = doc.get("token")
+            if not isinstance(token, str) or not token or paths.encode(token, "token") != token:
+                raise TrackerError(f"token {token!r} is not one plain path segment")
+            safe_relpath(doc.get("name") or aid, rel)
+            files = doc.get("files")
+            if doc.get("kind") not in ("file", "dir") or not isinstance(files, list):
+                raise TrackerError("kind must be 'file' or 'dir', with a list of files")
+            if doc["kind"] == "file" and len(files) != 1:
+                raise TrackerError(f"a 'file' artifact lists {len(files)} files, not 1")
             base = f"{vdir}/artifacts/{paths.encode(aid, 'artifact id')}/{token}"
-            for f in doc["files"]:
-                stored = f"{base}/{paths.encode_relpath(safe_relpath(f['path'], rel))}"
+            for f in files:
+                if not isinstance(f, dict):
+                    raise TrackerError(f"file entry {f!r:.60} is not a mapping")
+                stored = f"{base}/{paths.encode_relpath(safe_relpath(f.get('path'), rel))}"
                 self._artifact_file(stored, f)
         except (TrackerError, KeyError, TypeError) as exc:
             self.problem(rel, "bad-manifest", str(exc))
-            return set()
+            return every_copy
         return {base}
 
     def _artifact_file(self, stored: str, f: dict[str, Any]) -> None:
@@ -256,7 +276,7 @@ class Checker:
             if len(parts) < 8 or parts[0] != paths.RESOURCES or parts[4] != "artifacts":
                 continue
             base = "/".join(parts[:7])
-            if base not in referenced:
+            if base not in referenced and "/".join(parts[:6]) + "/*" not in referenced:
                 newest[base] = max(newest.get(base, 0.0), entry.mtime)
         for base, mtime in sorted(newest.items()):
             self.problem(

@@ -15,14 +15,14 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import json
-import math
 from collections import OrderedDict
 from typing import Any
 
 from tracker.errors import CorruptFile, KeyCollision
 from tracker.store import Store, paths
 from tracker.store.base import Entry
-from tracker.store.codec import dump_record, dumps, loads, to_plain
+from tracker.store.codec import dump_record, loads, to_plain
+from tracker.store.jsonform import from_json, to_json
 
 SNAPSHOT = "snapshot.json"
 _CACHE_SIZE = 20_000  # parsed documents remembered by stamp (write-through and read)
@@ -49,50 +49,6 @@ def decode_record(data: bytes, key: str | None, where: str) -> dict[str, Any]:
             "(a case-insensitive filesystem?); rename one of them"
         )
     return rec
-
-
-# -- the snapshot's JSON form ----------------------------------------------------------------------
-def _json_exact(value: Any) -> bool:
-    """Whether JSON gives ``value`` back with the same types (so it needs no YAML text)."""
-    kind = type(value)
-    if kind in (str, int, bool) or value is None:
-        return True
-    if kind is float:
-        return math.isfinite(value)
-    if kind is list:
-        return all(_json_exact(v) for v in value)
-    if kind is dict:
-        return all(type(k) is str and _json_exact(v) for k, v in value.items())
-    return False
-
-
-def _to_json(doc: Any) -> dict[str, Any]:
-    """A document as ``{"doc": {...}, "dt": [fields], "yaml": {field: text}}``."""
-    if not isinstance(doc, dict) or not all(type(k) is str for k in doc):
-        return {"yaml": {"": dumps(doc).decode()}}
-    plain: dict[str, Any] = {}
-    typed: dict[str, Any] = {}
-    for field, value in doc.items():
-        if type(value) is _dt.datetime and value.tzinfo is not None:
-            typed.setdefault("dt", []).append(field)
-            plain[field] = value.isoformat()
-        elif _json_exact(value):
-            plain[field] = value
-        else:
-            typed.setdefault("yaml", {})[field] = dumps(value).decode()
-    return {"doc": plain, **typed}
-
-
-def _from_json(entry: dict[str, Any], where: str) -> Any:
-    yaml_fields = entry.get("yaml") or {}
-    if "" in yaml_fields:
-        return loads(yaml_fields[""].encode(), where)
-    doc = dict(entry.get("doc") or {})
-    for field in entry.get("dt") or ():
-        doc[field] = _dt.datetime.fromisoformat(doc[field])
-    for field, text in yaml_fields.items():
-        doc[field] = loads(text.encode(), where)
-    return doc
 
 
 def parse_snapshot(data: bytes, where: str) -> dict[str, Any]:
@@ -191,7 +147,7 @@ class Items:
                 continue
             cached = snap.get(rel)
             if isinstance(cached, dict) and cached.get("stamp") == entry.stamp:
-                out[rel] = (entry, _from_json(cached, f"{vdir}/{SNAPSHOT}"))
+                out[rel] = (entry, from_json(cached, f"{vdir}/{SNAPSHOT}"))
                 continue
             known = self._recall(f"{vdir}/{rel}", entry)
             if known is not None:
@@ -224,7 +180,7 @@ class Items:
         """(Re)write ``snapshot.json``: every YAML file of ``kinds`` with its stamp. Incremental:
         only files changed since the previous snapshot (and not written by us) are read."""
         docs = self._docs(vdir, kinds, self.listing(vdir, kinds), fresh=False)
-        files = {rel: {"stamp": e.stamp, **_to_json(doc)} for rel, (e, doc) in docs.items()}
+        files = {rel: {"stamp": e.stamp, **to_json(doc)} for rel, (e, doc) in docs.items()}
         data = json.dumps({"written_at": now().isoformat(), "files": files}, ensure_ascii=False)
         path = f"{vdir}/{SNAPSHOT}"
         encoded = data.encode("utf-8")

@@ -6,15 +6,18 @@ attributes are loaded only when the expression or the ordering reads them.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from tracker.core.context import TrackerContext
+from tracker.core.index import SeriesIndex
 from tracker.core.items import values
 from tracker.core.progress import progress_iter
 from tracker.core.resource import Resource
 from tracker.core.results import Results
-from tracker.errors import ExpressionError
+from tracker.errors import ExpressionError, TrackerError
 from tracker.store import paths
 
 if TYPE_CHECKING:
@@ -143,13 +146,23 @@ class QueryMixin(TrackerContext):
             in ([(("version",), True)], [(("created_at",), True)])
         )
         records = []
+        indexes: dict[tuple[str, str], SeriesIndex] = {}
         for res in self._versions(type, id, newest_first=early):
-            rec = self._record(res, items=need_items)
+            if need_items:
+                key = (res.type, res.id)
+                if key not in indexes:
+                    indexes[key] = SeriesIndex(self._store, res.type, res.id)
+                rec = indexes[key].record(res.version or 0, functools.partial(self._record, res))
+            else:
+                rec = self._record(res, items=False)
             if expr is not None and not expr.evaluate(rec):
                 continue
             records.append(rec)
             if early and limit is not None and len(records) >= limit:
                 break
+        for index in indexes.values():
+            with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
+                index.save()
         records = order(records, order_by)[: limit if limit is not None else None]
         resources = [
             Resource(r["type"], r["id"], r["version"], r["run_id"], r["parent"], self)

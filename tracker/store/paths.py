@@ -117,6 +117,11 @@ def head_file(rtype: str, rid: str) -> str:
     return join(series_dir(rtype, rid), "HEAD")
 
 
+def index_file(rtype: str, rid: str) -> str:
+    """The query index of a series: a rebuildable cache (see tracker.core.index)."""
+    return join(series_dir(rtype, rid), "index.json")
+
+
 def version_dir(rtype: str, rid: str, version: int) -> str:
     return join(series_dir(rtype, rid), str(int(version)))
 
