@@ -13,7 +13,6 @@ import pytest
 from tracker import Tracker
 from tracker.cli.main import main
 from tracker.core.check import check
-from tracker.store import paths
 
 V = "resources/model_version/m/1"
 DEAD_PID = 4_000_000  # above pid_max (4194304 at most, 32768 by default): never a live process
@@ -378,4 +377,3 @@ def test_fsck_reads_nothing_it_should_not(tmp_path):
         ("unparsable", f"{V}/tags/b.yaml"),
         ("unparsable", f"{V}/tags/huge.yaml"),
     ]
-    assert paths.decode("huge") == "huge"

@@ -16,7 +16,7 @@ artifact is missing only if it is still missing when looked up again.
 Problem kinds: ``temp-file``, ``unparsable``, ``identity``, ``bad-hint``, ``bad-snapshot``
 (derived data: repairable), ``bad-pointer``, ``dangling-pointer``, ``orphan-version``,
 ``bad-manifest``, ``artifact-missing``, ``artifact-size``, ``artifact-checksum``,
-``orphan-artifact``, ``symlink``, ``unknown``.
+``orphan-artifact``, ``symlink``, ``special-file``, ``unknown``.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -89,6 +90,7 @@ class Checker:
         self.report = Report()
         self.files: dict[str, Entry] = {}
         self.prefetched: dict[str, bytes | None] = {}
+        self.odd: dict[str, tuple[str, str]] = {}
         self.empty_versions: list[str] = []
 
     def problem(self, path: str, kind: str, detail: str, repairable: bool = False) -> None:
@@ -97,27 +99,49 @@ class Checker:
     def run(self) -> Report:
         self.files = self.store.walk("", include_temp=True)
         self.report.files = len(self.files)
-        self._prefetch()
+        odd = self.odd = self._not_regular()  # never opened: links lead anywhere, FIFOs block
+        self._prefetch(odd)
         referenced_tokens: set[str] = set()
         for rel, entry in sorted(self.files.items()):
             name = rel.rsplit("/", 1)[-1]
-            if name.startswith(TMP_PREFIX):
+            if rel in odd:
+                self.problem(rel, *odd[rel])
+            elif name.startswith(TMP_PREFIX):
                 self._temp(rel, entry)
-            elif self.store.is_symlink(rel):
-                self.problem(rel, "symlink", "a symbolic link (the store never writes one)")
             else:
                 referenced_tokens |= self._file(rel)
         self._orphan_artifacts(referenced_tokens)
         self._local_directories()
         return self.report
 
-    def _prefetch(self) -> None:
+    def _not_regular(self) -> dict[str, tuple[str, str]]:
+        """Local stores: ``{path: (kind, detail)}`` of symbolic links and special files (FIFOs,
+        devices, sockets), which the store never writes and fsck never reads."""
+        odd: dict[str, tuple[str, str]] = {}
+        if not self.store.is_local:
+            return odd
+        for rel in self.files:
+            full = self.store.local_path(rel)
+            try:
+                mode = os.lstat(full).st_mode if full else stat.S_IFREG
+            except OSError:
+                continue  # removed meanwhile
+            if stat.S_ISLNK(mode) or self.store.is_symlink(rel):
+                odd[rel] = ("symlink", "a symbolic link (the store never writes one); not followed")
+            elif not stat.S_ISREG(mode):
+                odd[rel] = ("special-file", "not a regular file (a FIFO, device or socket)")
+        return odd
+
+    def _prefetch(self, skip: dict[str, Any]) -> None:
         """Read every YAML file in batches (concurrent requests on object stores); a file that
         cannot be read in a batch (too large) is left for ``_doc`` to read and report alone."""
         names = [
             rel
             for rel, entry in sorted(self.files.items())
-            if rel.endswith(".yaml") and not _is_temp(rel) and entry.size <= _PREFETCH_MAX
+            if rel.endswith(".yaml")
+            and not _is_temp(rel)
+            and entry.size <= _PREFETCH_MAX
+            and rel not in skip
         ]
         for i in range(0, len(names), _BATCH):
             batch = names[i : i + _BATCH]
@@ -259,6 +283,8 @@ class Checker:
         return {base}
 
     def _artifact_file(self, stored: str, f: dict[str, Any]) -> None:
+        if stored in self.odd or self._through_link(stored):
+            return  # reported as a symlink or special file; never read
         entry = self.files.get(stored)
         # the manifest was read after the listing: a copy made meanwhile is looked up again
         size = entry.size if entry is not None else self.store.size(stored)
@@ -268,6 +294,14 @@ class Checker:
             self.problem(stored, "artifact-size", f"{size} bytes, manifest says {f.get('size')}")
         elif self.verify and _sha256(self.store, stored) != f.get("sha256"):
             self.problem(stored, "artifact-checksum", "does not match the manifest's sha256")
+
+    def _through_link(self, rel: str) -> bool:
+        """Local stores: whether a directory on the way to ``rel`` is a symbolic link."""
+        top = self.store.local_path("") if self.store.is_local else None
+        if top is None:
+            return False
+        parts = rel.split("/")
+        return any(os.path.islink(os.path.join(top, *parts[:i])) for i in range(1, len(parts)))
 
     def _orphan_artifacts(self, referenced: set[str]) -> None:
         newest: dict[str, float] = {}

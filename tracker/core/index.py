@@ -23,7 +23,7 @@ from tracker.store.base import Entry
 from tracker.store.jsonform import from_json, to_json
 
 RACY_SECONDS = 3.0
-_DIRS = ("", "/attrs", "/tags", "/metadata")
+_DIRS = ("/attrs", "/tags", "/metadata")  # a new one of these changes its stat from None
 
 
 class SeriesIndex:
