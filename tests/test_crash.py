@@ -188,7 +188,7 @@ def verify_after_crashes(
     ]
     refs = [r["ref"] for r in created]
     assert len(refs) == len(set(refs))
-    target = t.describe("model_version/target@1")
+    children = set(t.describe("model_version/target@1")["children"])
     for rec in created:
         rtype, rest = rec["ref"].split("/", 1)
         rid, version = rest.rsplit("@", 1)
@@ -196,7 +196,7 @@ def verify_after_crashes(
         assert res.run_id == rec["run_id"]
         assert res.parent == rec["parent"]
         if rec["parent"]:
-            assert rec["ref"] in target["children"]
+            assert rec["ref"] in children
     series = paths.series_dir("model_version", "shared")
     on_store = sorted(
         int(e.name)
@@ -209,13 +209,20 @@ def verify_after_crashes(
     assert {int(r.rsplit("@", 1)[1]) for r in refs} <= set(on_store)
 
     # lineage and closing, as acknowledged
+    links: dict[tuple[str, str], set[str]] = {}
+
+    def linked(ref: str, kind: str) -> set[str]:
+        if (ref, kind) not in links:
+            links[(ref, kind)] = set(t.describe(ref)[kind])
+        return links[(ref, kind)]
+
     for lane in lanes:
         for rec in read_log(lane.log):
             if rec["phase"] != "ack":
                 continue
             if rec["op"] == "lineage":
-                assert rec["value"] in t.describe(rec["ref"])["lineage"]
-                assert rec["ref"] in t.describe(rec["value"])["used_by"]
+                assert rec["value"] in linked(rec["ref"], "lineage")
+                assert rec["ref"] in linked(rec["value"], "used_by")
             elif rec["op"] == "close":
                 assert t.get_attributes(rec["ref"])["status"] == "FINISHED"
 

@@ -117,17 +117,7 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         self, resource: Any, updates: Mapping[str, Any], *args: Any, **kwargs: Any
     ) -> Resource:
         """Write ``updates`` as the resource's attributes (one file each); returns the resource."""
-        res = self._resolve(resource)
-        assert res.version is not None
-        run_id = self._run()
-        self._items.write_many(
-            [
-                (paths.item_file(res.type, res.id, res.version, "attrs", str(k)), str(k), v)
-                for k, v in updates.items()
-            ],
-            run_id,
-        )
-        return res
+        return self._write_items(resource, "attrs", updates)
 
     def clean_resource(
         self, resource: Any, type: str | None = None, *args: Any, **kwargs: Any
@@ -146,21 +136,7 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
             if not refresh and self._store.exists(snapshot):
                 return
         else:
-            self._items.write_many(
-                [
-                    (
-                        paths.item_file(res.type, res.id, res.version, "attrs", "end_time"),
-                        "end_time",
-                        now(),
-                    ),
-                    (
-                        paths.item_file(res.type, res.id, res.version, "attrs", "status"),
-                        "status",
-                        status,
-                    ),
-                ],
-                self._run() if self._runs.current else None,
-            )
+            self._write_items(res, "attrs", {"end_time": now(), "status": status})
         self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"))
 
     def get_resource_id(self, resource: Any, *args: Any, **kwargs: Any) -> str:
@@ -192,9 +168,19 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         assert res.version is not None
         return paths.item_file(res.type, res.id, res.version, kind, str(key))
 
-    def _write_item(self, resource: Any, kind: str, key: str, value: Any) -> None:
-        path = self._item_path(resource, kind, key)
-        self._items.write(path, str(key), value, self._run())
+    def _write_items(self, resource: Any, kind: str, items: Mapping[str, Any]) -> Resource:
+        """One key file per item of ``kind``; every value is checked before the first write."""
+        res = self._resolve(resource)
+        assert res.version is not None
+        run_id = self._run()
+        self._items.write_many(
+            [
+                (paths.item_file(res.type, res.id, res.version, kind, str(k)), str(k), v)
+                for k, v in items.items()
+            ],
+            run_id,
+        )
+        return res
 
     def _read_item(self, resource: Any, kind: str, key: str, default: Any) -> Any:
         rec = self._items.read(self._item_path(resource, kind, key), str(key))
@@ -202,20 +188,11 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
 
     def log_tag(self, resource: Any, key: str, value: Any, *args: Any, **kwargs: Any) -> None:
         """Set tag ``key`` (last writer wins); one small file write."""
-        self._write_item(resource, "tags", key, value)
+        self._write_items(resource, "tags", {key: value})
 
     def log_tags(self, resource: Any, tags: Mapping[str, Any], *args: Any, **kwargs: Any) -> None:
         """Set several tags; every value is checked before the first is written."""
-        res = self._resolve(resource)
-        assert res.version is not None
-        run_id = self._run()
-        self._items.write_many(
-            [
-                (paths.item_file(res.type, res.id, res.version, "tags", str(k)), str(k), v)
-                for k, v in tags.items()
-            ],
-            run_id,
-        )
+        self._write_items(resource, "tags", tags)
 
     def get_tag(
         self, resource: Any, key: str, *args: Any, default: Any = None, **kwargs: Any
@@ -225,7 +202,7 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
 
     def log_metadata(self, resource: Any, id: str, data: Any, *args: Any, **kwargs: Any) -> None:
         """Store ``data`` under metadata ``id`` (last writer wins)."""
-        self._write_item(resource, "metadata", id, data)
+        self._write_items(resource, "metadata", {id: data})
 
     def get_metadata(
         self, resource: Any, id: str, *args: Any, default: Any = None, **kwargs: Any
@@ -385,15 +362,7 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
                 if k not in ("hexsha", "uri", "repo"):
                     items.setdefault(f"{prefix}{k}", v)
         items.update(additional_metadata or {})
-        res = self._resolve(resource)
-        assert res.version is not None
-        self._items.write_many(
-            [
-                (paths.item_file(res.type, res.id, res.version, "metadata", k), k, v)
-                for k, v in items.items()
-            ],
-            self._run(),
-        )
+        self._write_items(resource, "metadata", items)
 
     def get_vc_info(
         self, resource: Any, key: str = "hexsha", *args: Any, **kwargs: Any
