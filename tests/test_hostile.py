@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tracker import Tracker
-from tracker.errors import CorruptFile, KeyCollision, TrackerError, UnsupportedValue
+from tracker.errors import CorruptFile, InvalidKey, KeyCollision, TrackerError, UnsupportedValue
 
 V = "resources/model_version/m/1"
 MAIN = str(Path(__file__).resolve().parents[1])
@@ -201,22 +201,13 @@ def test_keys_differing_only_in_case_stay_apart_or_collide_loudly(tmp_path):
     t.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="design decision pending: a type holding '/' makes refs ambiguous (type 'a/b' id 'c' "
-    "and type 'a' id 'b/c' share the ref 'a/b/c@1'); refuse '/' in types (test_contract's ODD "
-    "list uses type 'a/b') or percent-encode '/' in the type part of a ref",
-)
 def test_type_with_slash_makes_an_ambiguous_ref(tmp_path):
     t = Tracker(str(tmp_path / "store"), git=False)
     first = t.create_resource("b/c", type="a")
     t.log_tag(first, "who", "type a, id b/c")
-    try:
-        second = t.create_resource("c", type="a/b")
-    except TrackerError:
-        return  # refused: no ambiguity
-    t.log_tag(second, "who", "type a/b, id c")
-    assert t.get_tag(second.ref, "who") == "type a/b, id c"  # the ref must name `second`
+    with pytest.raises(InvalidKey, match="ambiguous"):  # refused: no ambiguity
+        t.create_resource("c", type="a/b")
+    assert t.get_tag("a/b/c@1", "who") == "type a, id b/c"
 
 
 # -- values --------------------------------------------------------------------------------------
@@ -326,11 +317,6 @@ def test_deep_and_huge_values(tmp_path):
     t.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core fix pending: items.record() must refuse an encoded key file larger than "
-    "codec.MAX_FILE_BYTES with UnsupportedValue (today it is written and then unreadable)",
-)
 def test_a_value_too_large_to_read_back_is_refused_before_writing(tmp_path):
     t = Tracker(str(tmp_path / "store"), git=False)
     res = t.create_resource("m", type="model_version")
@@ -397,11 +383,6 @@ def test_hostile_yaml_fails_safely(store, payload):
     ] == [("identity", f"{V}/tags/k.yaml")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core fix pending: codec.loads lets the safe constructor's own errors escape raw "
-    "(ValueError, KeyError, AttributeError); catch them with yaml.YAMLError -> CorruptFile",
-)
 @pytest.mark.parametrize(
     "value",
     [
@@ -465,11 +446,6 @@ for read in (lambda: t.get_tag("model_version/m@1", "k"), lambda: t.get_tags("mo
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core fix pending: libyaml's C composer recurses per nesting level and overflows the "
-    "C stack (SIGSEGV) at ~25,000 levels; codec.loads must refuse deep documents first",
-)
 def test_absurdly_nested_yaml_is_refused_without_crashing(store):
     _, _, root = store
     (root / V / "tags" / "k.yaml").write_bytes(b"key: k\nvalue: " + b"[" * 200_000)
@@ -522,12 +498,6 @@ def test_hostile_manifest_fails_safely_and_writes_nowhere_else(store, tmp_path, 
     assert not t.check().ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core fix pending: artifacts._manifest_or_none must refuse a token that is not one "
-    "plain path segment (paths.encode(token) != token) and a 'file' manifest without exactly one "
-    "file; get() joins the raw token into the path",
-)
 @pytest.mark.parametrize(
     "change",
     [
@@ -572,12 +542,6 @@ except TrackerError as exc:
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core fix pending: LocalStore.download (and get() in place) follow symbolic links: a "
-    "link to a FIFO or device hangs, a link to a file outside the store is read; open with "
-    "O_NOFOLLOW, require a regular file, and check every path component below the root",
-)
 @pytest.mark.parametrize("target", ["fifo", "outside-file", "outside-dir"])
 def test_symlinks_inside_artifacts_are_refused_with_a_destination(store, tmp_path, target):
     t, res, root = store
@@ -676,12 +640,6 @@ def test_fsck_never_opens_links_or_special_files(store, tmp_path, kind):
     assert f"fsck [('{expected}', '{V}/tags/k.yaml')]" in out, out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core fix pending: LocalStore.read follows symbolic links and opens anything: a key "
-    "file linked to /dev/zero is read until memory runs out, a FIFO blocks forever; open with "
-    "O_NOFOLLOW|O_NONBLOCK, require a regular file, read at most MAX_READ + 1 bytes",
-)
 @pytest.mark.parametrize("kind", ["link-to-dev-zero", "link-to-fifo", "fifo"])
 def test_reads_never_open_links_or_special_files(store, tmp_path, kind):
     _, _, root = store

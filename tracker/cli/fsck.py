@@ -12,7 +12,6 @@ from typing import Any
 
 from tracker.cli.common import add_command, emit, open_store
 from tracker.core.check import GRACE_SECONDS, Problem, Report
-from tracker.core.check import check as check_store
 
 
 def register(sub: Any) -> None:
@@ -63,7 +62,7 @@ def _seconds(value: str) -> float:
 
 def run_fsck(args: argparse.Namespace) -> int:
     tracker = open_store(args)
-    report = check_store(tracker._store, repair=args.repair, verify=args.verify, grace=args.grace)
+    report = tracker.check(repair=args.repair, verify=args.verify, grace=args.grace)
     data = {"root": tracker.url, **report.as_dict()}
     emit(args, data, lambda: render(tracker.url, report, args.repair))
     return 0 if report.ok else 1

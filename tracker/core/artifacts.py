@@ -128,7 +128,16 @@ class Artifacts:
             safe_relpath(f.get("path") if isinstance(f, dict) else None, mpath)
         if not isinstance(doc.get("files"), list) or not isinstance(doc.get("token"), str):
             raise CorruptFile(f"{mpath}: manifest without files or token; run `tracker fsck`")
-        paths.encode(doc["token"], "token")
+        token = doc["token"]
+        if not token or paths.encode(token, "token") != token:  # get() joins it into a path
+            raise CorruptFile(f"{mpath}: token {token!r} is not a plain name; run `tracker fsck`")
+        if doc.get("kind") not in ("file", "dir") or (
+            doc["kind"] == "file" and len(doc["files"]) != 1
+        ):
+            raise CorruptFile(
+                f"{mpath}: kind {doc.get('kind')!r} with {len(doc['files'])} files; "
+                "run `tracker fsck`"
+            )
         return doc
 
     def manifest(self, res: Resource, artifact_id: str) -> dict[str, Any]:

@@ -18,10 +18,10 @@ import json
 from collections import OrderedDict
 from typing import Any
 
-from tracker.errors import CorruptFile, KeyCollision
+from tracker.errors import CorruptFile, KeyCollision, UnsupportedValue
 from tracker.store import Store, paths
 from tracker.store.base import Entry
-from tracker.store.codec import dump_record, loads, to_plain
+from tracker.store.codec import MAX_FILE_BYTES, dump_record, loads, to_plain
 from tracker.store.jsonform import from_json, to_json
 
 SNAPSHOT = "snapshot.json"
@@ -36,7 +36,13 @@ def record(key: str, value: Any, run_id: str | None) -> tuple[bytes, dict[str, A
     """One key file's bytes and document; raises UnsupportedValue (naming the key) before
     anything is written."""
     doc = {"key": key, "value": to_plain(value, key), "logged_at": now(), "run_id": run_id}
-    return dump_record(doc, key), doc
+    data = dump_record(doc, key)
+    if len(data) > MAX_FILE_BYTES:
+        raise UnsupportedValue(
+            f"{key}: {len(data)} bytes of YAML, more than the {MAX_FILE_BYTES} a key file may hold "
+            "(it could not be read back); log it as an artifact instead"
+        )
+    return data, doc
 
 
 def decode_record(data: bytes, key: str | None, where: str) -> dict[str, Any]:

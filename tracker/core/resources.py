@@ -13,7 +13,7 @@ from typing import Any
 
 from tracker.core.items import now
 from tracker.core.resource import Resource
-from tracker.errors import CorruptFile
+from tracker.errors import CorruptFile, InvalidKey
 from tracker.store import Store, paths
 from tracker.store.codec import dumps, loads, to_plain
 
@@ -36,6 +36,11 @@ class Resources:
     ) -> Resource:
         rid = rid if rid is not None else f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
         rid = str(rid)
+        if "/" in str(rtype):
+            raise InvalidKey(
+                f"type {rtype!r} holds '/', which would make refs (type/id@version) ambiguous; "
+                "use another character, e.g. '-' or '.'"
+            )
         paths.encode(rtype, "type"), paths.encode(rid, "id")  # validate before any write
         attrs = to_plain(attributes, "attributes") if attributes else {}
         version = self._head(rtype, rid) + 1

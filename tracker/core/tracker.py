@@ -13,7 +13,7 @@ from typing import Any
 
 from tracker.base import BaseMetadataTracker
 from tracker.core import gitinfo
-from tracker.core.check import Report
+from tracker.core.check import GRACE_SECONDS, Report
 from tracker.core.check import check as check_store
 from tracker.core.items import LINK_KINDS, now, values
 from tracker.core.lifecycle import LifecycleMixin
@@ -324,10 +324,13 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
     def get_data_comparison(self, resource: Any, *args: Any, **kwargs: Any) -> str | None:
         return self._optional_artifact(resource, "data_comparison")
 
-    def check(self, repair: bool = False, verify: bool = True) -> Report:
+    def check(
+        self, repair: bool = False, verify: bool = True, grace: float = GRACE_SECONDS
+    ) -> Report:
         """fsck: every file against the layout (see :mod:`tracker.core.check`); ``repair``
-        removes only provable garbage; ``verify`` also hashes every artifact."""
-        return check_store(self._store, repair=repair, verify=verify)
+        removes only provable garbage (copies and temp files once older than ``grace`` seconds,
+        as a writer may be at work); ``verify`` also hashes every artifact."""
+        return check_store(self._store, repair=repair, verify=verify, grace=grace)
 
     # -- version control -------------------------------------------------------------------------
     def register_vc_resource(

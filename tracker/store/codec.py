@@ -161,7 +161,11 @@ def loads(data: bytes, where: str = "") -> Any:
             "metadata file; it was not parsed (run `tracker fsck`)"
         )
     try:
+        if len(data) > _DEPTH_SCAN_FROM and _too_deep(data, MAX_DEPTH + 10):
+            raise CorruptFile(f"{where}: nested more than {MAX_DEPTH + 10} levels deep; refused")
         doc = yaml.load(data, Loader=_SafeLoader)  # the C *safe* loader: no tags run code
+    except CorruptFile:
+        raise
     except yaml.YAMLError as exc:
         raise CorruptFile(
             f"{where}: not valid YAML for the safe loader ({str(exc).splitlines()[0]}); "
@@ -169,6 +173,12 @@ def loads(data: bytes, where: str = "") -> Any:
         ) from None
     except RecursionError:
         raise CorruptFile(f"{where}: nested too deeply to parse safely") from None
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+        # the safe constructor's own failures: a date like 2020-02-30, `!!int x`, `!!bool maybe`
+        raise CorruptFile(
+            f"{where}: a value the safe loader cannot build ({type(exc).__name__}: {exc}); "
+            "run `tracker fsck`"
+        ) from None
     if b"&" in data and b"*" in data and _expanded_size(doc, MAX_NODES) > MAX_NODES:
         # we never write anchors; shared aliases can expand a small file into billions of nodes
         raise CorruptFile(f"{where}: YAML aliases expand to more than {MAX_NODES} values; refused")
@@ -176,6 +186,24 @@ def loads(data: bytes, where: str = "") -> Any:
 
 
 MAX_NODES = 1_000_000
+# libyaml's C composer recurses once per nesting level: ~25,000 levels overflow an 8 MB stack (a
+# segfault, not an exception), fewer on smaller thread stacks. A file this short cannot nest deep
+# enough to matter; a longer one is scanned as a stream of events (no recursion) first.
+_DEPTH_SCAN_FROM = 1024
+_OPEN = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
+_CLOSE = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
+
+
+def _too_deep(data: bytes, limit: int) -> bool:
+    depth = 0
+    for event in yaml.parse(data, Loader=_SafeLoader):
+        if isinstance(event, _OPEN):
+            depth += 1
+            if depth > limit:
+                return True
+        elif isinstance(event, _CLOSE):
+            depth -= 1
+    return False
 
 
 def _expanded_size(doc: Any, budget: int) -> int:

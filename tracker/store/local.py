@@ -8,15 +8,22 @@ directories for power-loss safety.
 
 from __future__ import annotations
 
+import errno
 import itertools
 import os
 import shutil
 import stat
 
-from tracker.errors import StoreError
+from tracker.errors import CorruptFile, StoreError
 from tracker.store.base import MAX_READ, TMP_PREFIX, Entry, Progress, Store, too_large
 
 _COUNTER = itertools.count()
+_READ_FLAGS = (
+    os.O_RDONLY
+    | getattr(os, "O_NOFOLLOW", 0)
+    | getattr(os, "O_NONBLOCK", 0)
+    | getattr(os, "O_CLOEXEC", 0)
+)
 _CHUNK = 1024 * 1024
 
 
@@ -68,17 +75,32 @@ class LocalStore(Store):
 
     # -- interface -------------------------------------------------------------------------------
     def read(self, path: str) -> bytes | None:
-        try:
-            with open(self._abs(path), "rb") as fh:
-                if os.fstat(fh.fileno()).st_size > MAX_READ:
-                    raise too_large(self._abs(path))
-                return fh.read()
+        full = self._abs(path)
+        try:  # never through a link, never blocking on a FIFO: the store only holds plain files
+            fd = os.open(full, _READ_FLAGS)
         except (FileNotFoundError, NotADirectoryError):
             return None
-        except IsADirectoryError:
-            raise StoreError(
-                f"{self._abs(path)} is a directory where a file was expected"
-            ) from None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise CorruptFile(f"{full}: a symbolic link (the store never writes one)") from None
+            raise
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise StoreError(f"{full} is a directory where a file was expected")
+            if not stat.S_ISREG(st.st_mode):
+                raise CorruptFile(f"{full}: not a regular file (a FIFO, device or socket)")
+            if st.st_size > MAX_READ:
+                raise too_large(full)
+            os.set_blocking(fd, True)
+        except BaseException:
+            os.close(fd)
+            raise
+        with open(fd, "rb") as fh:
+            data = fh.read(MAX_READ + 1)  # a file that grows while read stays bounded
+        if len(data) > MAX_READ:
+            raise too_large(full)
+        return data
 
     def write(self, path: str, data: bytes) -> Entry:
         full = self._abs(path)
@@ -157,7 +179,22 @@ class LocalStore(Store):
             raise
 
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
-        _copy(self._abs(path), local_path, progress, False)
+        src = self._abs(path)
+        if self.is_symlink(path):
+            raise CorruptFile(f"{src}: a symbolic link on the way; the store never writes one")
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        fd = os.open(src, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise CorruptFile(f"{src}: not a regular file; the store never writes one")
+            os.set_blocking(fd, True)
+            with open(fd, "rb", closefd=False) as fin, open(local_path, "wb") as fout:
+                while chunk := fin.read(_CHUNK):
+                    fout.write(chunk)
+                    if progress:
+                        progress(len(chunk))
+        finally:
+            os.close(fd)
 
     def remove(self, path: str, recursive: bool = False) -> None:
         full = self._abs(path)
@@ -185,7 +222,13 @@ class LocalStore(Store):
         return self._abs(path)
 
     def is_symlink(self, path: str) -> bool:
-        return os.path.islink(self._abs(path))
+        """Whether ``path`` or any directory on the way to it below the root is a link."""
+        full = self.root
+        for part in path.split("/"):
+            full = f"{full}/{part}"
+            if os.path.islink(full):
+                return True
+        return False
 
 
 def _entry(name: str, st: os.stat_result) -> Entry:
