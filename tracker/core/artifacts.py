@@ -20,17 +20,10 @@ from tracker.core.progress import progress_bar
 from tracker.core.resource import Resource
 from tracker.errors import ArtifactNotFound, ChecksumMismatch, CorruptFile, SourceNotFound
 from tracker.store import Store, paths
+from tracker.store.base import sha256_of as sha256_file
 from tracker.store.codec import dumps, loads
 
 _CHUNK = 1024 * 1024
-
-
-def sha256_file(path: str) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(_CHUNK):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _tree_digest(files: list[dict[str, Any]]) -> str:
@@ -93,9 +86,8 @@ class Artifacts:
         total = sum(os.path.getsize(full) for full, _ in sources)
         with progress_bar(total, f"upload {artifact_id}", self.progress) as bar:
             for full, rel in sources:
-                digest = sha256_file(full)
                 size = os.path.getsize(full)
-                self.store.upload(full, f"{target}/{paths.encode_relpath(rel)}", bar)
+                digest = self.store.upload(full, f"{target}/{paths.encode_relpath(rel)}", bar)
                 files.append({"path": rel, "size": size, "sha256": digest})
         is_dir = os.path.isdir(src)
         manifest = {

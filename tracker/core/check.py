@@ -30,12 +30,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tracker.core.artifacts import safe_relpath, sha256_file
+from tracker.core.artifacts import safe_relpath
 from tracker.core.items import SNAPSHOT, parse_snapshot
 from tracker.core.runs import _alive
 from tracker.errors import CorruptFile, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import TMP_PREFIX, Entry
+from tracker.store.base import sha256_of as sha256_file
 from tracker.store.codec import loads
 
 GRACE_SECONDS = 3600.0

@@ -8,6 +8,7 @@ truly atomic exclusive create on a local disk) and :class:`~tracker.store.remote
 
 from __future__ import annotations
 
+import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,6 +18,15 @@ from tracker.errors import CorruptFile
 
 TMP_PREFIX = ".tmp-"  # encoded names never start with '.', so temp files never look like data
 MAX_READ = 64 * 1024 * 1024  # no metadata file is this large; a larger one is refused unread
+
+
+def sha256_of(path: str) -> str:
+    """The hex sha256 of a local file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def too_large(where: str) -> CorruptFile:
@@ -88,8 +98,9 @@ class Store(ABC):
         files of unfinished writes only with ``include_temp``, for fsck)."""
 
     @abstractmethod
-    def upload(self, local_path: str, path: str, progress: Progress | None = None) -> None:
-        """Copy a local file into the store (multipart on object stores)."""
+    def upload(self, local_path: str, path: str, progress: Progress | None = None) -> str:
+        """Copy a local file into the store (multipart on object stores); returns the sha256 of
+        the bytes copied (locally computed in the same pass as the copy)."""
 
     @abstractmethod
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:

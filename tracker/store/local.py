@@ -9,10 +9,12 @@ directories for power-loss safety.
 from __future__ import annotations
 
 import errno
+import hashlib
 import itertools
 import os
 import shutil
 import stat
+from typing import Any
 
 from tracker.errors import CorruptFile, StoreError
 from tracker.store.base import MAX_READ, TMP_PREFIX, Entry, Progress, Store, too_large
@@ -167,16 +169,18 @@ class LocalStore(Store):
                 out[prefix + name] = _entry(name, os.lstat(os.path.join(dirpath, name)))
         return out
 
-    def upload(self, local_path: str, path: str, progress: Progress | None = None) -> None:
+    def upload(self, local_path: str, path: str, progress: Progress | None = None) -> str:
         full = self._abs(path)
         os.makedirs(os.path.dirname(full), exist_ok=True)
         tmp = self._tmp_for(full)
+        digest = hashlib.sha256()
         try:
-            _copy(local_path, tmp, progress, self.fsync)
+            _copy(local_path, tmp, progress, self.fsync, digest)
             os.replace(tmp, full)
         except BaseException:
             _unlink_quietly(tmp)
             raise
+        return digest.hexdigest()
 
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
         src = self._abs(path)
@@ -236,10 +240,13 @@ def _entry(name: str, st: os.stat_result) -> Entry:
     return Entry(name, is_dir, st.st_size, st.st_mtime, "", st.st_mtime_ns, st.st_ino)
 
 
-def _copy(src: str, dst: str, progress: Progress | None, fsync: bool) -> None:
+def _copy(src: str, dst: str, progress: Progress | None, fsync: bool, digest: Any = None) -> None:
+    """Copy in 1 MiB chunks; ``digest`` (a hashlib object) sees the same bytes, in one pass."""
     with open(src, "rb") as fin, open(dst, "wb") as fout:
         while chunk := fin.read(_CHUNK):
             fout.write(chunk)
+            if digest is not None:
+                digest.update(chunk)
             if progress:
                 progress(len(chunk))
         if fsync:
