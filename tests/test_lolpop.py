@@ -26,7 +26,7 @@ from tracker import Resource, ResourceNotFound, Tracker
 
 PROJECT = Path(__file__).resolve().parent / "lolpop_project"
 MODEL = "titanic_survival"
-NEEDS_LOLPOP = "lolpop is not installed in this environment; .ci/lolpop runs these in a venv of its own"
+NEEDS_LOLPOP = "lolpop is not installed here; .ci/lolpop runs these in a venv of its own"
 
 # lolpop 0.2.0 pins pandas<2/numpy<2, which warn about each other's deprecations
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
