@@ -15,7 +15,6 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import json
-from collections import OrderedDict
 from typing import Any
 
 from tracker.errors import CorruptFile, KeyCollision, UnsupportedValue
@@ -77,13 +76,14 @@ class Items:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._known: OrderedDict[str, tuple[list[Any], Any]] = OrderedDict()
+        self._known: dict[str, tuple[list[Any], Any]] = {}  # insertion order: oldest first
 
     def _remember(self, path: str, stamp: list[Any], doc: Any) -> None:
-        self._known[path] = (stamp, doc)
-        self._known.move_to_end(path)
-        while len(self._known) > _CACHE_SIZE:
-            self._known.popitem(last=False)
+        known = self._known
+        known.pop(path, None)
+        known[path] = (stamp, doc)
+        if len(known) > _CACHE_SIZE:
+            del known[next(iter(known))]
 
     def _recall(self, path: str, entry: Entry) -> Any:
         hit = self._known.get(path)

@@ -39,7 +39,7 @@ def too_large(where: str) -> CorruptFile:
 Progress = Callable[[int], None]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """One name in a directory listing; ``mtime`` is seconds since the epoch (0.0 if unknown)."""
 

@@ -126,7 +126,10 @@ def _fast_scalar(value: Any) -> str | None:
     """
     kind = type(value)
     if kind is str:
-        return json.dumps(value) if _PRINTABLE_ASCII.fullmatch(value) else None
+        if not _PRINTABLE_ASCII.fullmatch(value):
+            return None
+        return json.dumps(value) if '"' in value or "\\" in value else f'"{value}"'
+
     if value is None:
         return "null"
     if kind is bool:

@@ -54,9 +54,11 @@ class LocalStore(Store):
             os.makedirs(os.path.dirname(full), exist_ok=True)
             fd = os.open(tmp, flags, 0o644)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
+            written = os.write(fd, data)
+            if written < len(data):  # rare: a signal or a full disk mid-write
+                view = memoryview(data)[written:]
+                while view:
+                    view = view[os.write(fd, view) :]
             if self.fsync:
                 os.fsync(fd)
             st = os.fstat(fd)  # rename keeps inode and mtime: this is the stamp of the result

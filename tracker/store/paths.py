@@ -122,6 +122,7 @@ def index_file(rtype: str, rid: str) -> str:
     return join(series_dir(rtype, rid), "index.json")
 
 
+@functools.lru_cache(maxsize=8192)
 def version_dir(rtype: str, rid: str, version: int) -> str:
     return join(series_dir(rtype, rid), str(int(version)))
 
@@ -141,6 +142,7 @@ def item_dir(rtype: str, rid: str, version: int, kind: str) -> str:
     return join(version_dir(rtype, rid, version), kind)
 
 
+@functools.lru_cache(maxsize=32768)
 def item_file(rtype: str, rid: str, version: int, kind: str, key: str) -> str:
     return join(item_dir(rtype, rid, version, kind), encode(key) + ".yaml")
 
