@@ -134,16 +134,11 @@ def describe_run(tracker: Tracker, run_id: str) -> dict[str, Any]:
             "ref: type/id@version, or type/id for the latest version (see `tracker ls`)"
         ) from None
     git = _git(doc)
+    row = run_row(doc)
     return {
         "kind": "run",
-        "id": doc.get("id"),
-        "name": doc.get("name"),
-        "status": doc.get("status"),
-        "start_time": doc.get("start_time"),
-        "end_time": doc.get("end_time"),
-        "duration_s": duration(doc),
-        "user": doc.get("user"),
-        "host": doc.get("host"),
+        **{k: row[k] for k in ("id", "name", "status", "start_time", "end_time", "duration_s")},
+        **{k: row[k] for k in ("user", "host")},
         "pid": doc.get("pid"),
         "cwd": doc.get("cwd"),
         "argv": doc.get("argv"),

@@ -8,6 +8,7 @@ the answer, not the size of the store.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -141,10 +142,8 @@ class LifecycleMixin(TrackerContext):
             return None
         winner = str(winner)
         if "/" in winner:
-            try:
+            with contextlib.suppress(InvalidRef):  # not a ref after all: an id holding '/'
                 return self._resolve(winner)
-            except InvalidRef:
-                pass
         kids = [r for r in self._resources.links(mv, "children", "experiment") if r.id == winner]
         if kids:
             return self._full(kids[-1])
