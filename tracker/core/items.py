@@ -57,6 +57,7 @@ def decode_record(data: bytes, key: str | None, where: str) -> dict[str, Any]:
 
 
 def parse_snapshot(data: bytes, where: str) -> dict[str, Any]:
+    """The whole snapshot: ``files`` (always a mapping) and, when written, ``resource``."""
     try:
         loaded = json.loads(data)
     except (ValueError, RecursionError):
@@ -64,7 +65,7 @@ def parse_snapshot(data: bytes, where: str) -> dict[str, Any]:
     files = loaded.get("files") if isinstance(loaded, dict) else None
     if not isinstance(files, dict):
         raise CorruptFile(f"{where}: no 'files' mapping; run `tracker fsck`")
-    return files
+    return dict(loaded)
 
 
 class Items:
@@ -77,6 +78,7 @@ class Items:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._known: dict[str, tuple[list[Any], Any]] = {}  # insertion order: oldest first
+        self._pending: tuple[tuple[str, list[Any]], dict[str, Any]] | None = None
 
     def _remember(self, path: str, stamp: list[Any], doc: Any) -> None:
         known = self._known
@@ -124,19 +126,37 @@ class Items:
             out[SNAPSHOT] = snap
         return out
 
-    def _snapshot_files(self, vdir: str, entry: Entry | None) -> dict[str, Any]:
-        """The snapshot's entries, parsed anew each call (JSON is cheap; callers get objects of
-        their own) from bytes remembered by stamp (no second read)."""
+    def _snapshot(self, vdir: str, entry: Entry | None) -> dict[str, Any]:
+        """The parsed snapshot, anew for each caller (JSON is cheap; callers get objects of their
+        own) from bytes remembered by stamp (no second read). A parse made for
+        :meth:`resource_doc` is handed, once, to the load that follows it."""
         if entry is None:
-            return {}
+            return {"files": {}}
         path = f"{vdir}/{SNAPSHOT}"
+        pending, self._pending = self._pending, None
+        if pending is not None and pending[0] == (path, entry.stamp):
+            return pending[1]
         data = self._recall(path, entry)
         if data is None:
             data = self.store.read(path)
             if data is None:
-                return {}
+                return {"files": {}}
             self._remember(path, entry.stamp, data)
         return parse_snapshot(data, path)
+
+    def resource_doc(self, vdir: str, listing: dict[str, Entry]) -> dict[str, Any] | None:
+        """The version's ``resource.yaml`` as the snapshot holds it (None without one): saves
+        a YAML parse, which costs more than the rest of a closed version's read."""
+        entry = listing.get(SNAPSHOT)
+        if entry is None:
+            return None
+        loaded = self._snapshot(vdir, entry)
+        self._pending = ((f"{vdir}/{SNAPSHOT}", entry.stamp), loaded)
+        held = loaded.get("resource")
+        if not isinstance(held, dict):
+            return None
+        doc = from_json(held, f"{vdir}/{SNAPSHOT}")
+        return doc if isinstance(doc, dict) else None
 
     def _docs(
         self, vdir: str, kinds: tuple[str, ...], listing: dict[str, Entry], fresh: bool = True
@@ -144,7 +164,7 @@ class Items:
         """``{relpath: (entry, document)}`` for every YAML file directly under ``kinds``: from
         the snapshot or this process's memory when the stamp matches, else read. ``fresh``
         copies remembered documents, so a caller that mutates a result cannot change them."""
-        snap = self._snapshot_files(vdir, listing.get(SNAPSHOT))
+        snap = self._snapshot(vdir, listing.get(SNAPSHOT))["files"]
         out: dict[str, tuple[Entry, Any]] = {}
         to_read: list[str] = []
         for rel, entry in sorted(listing.items()):
@@ -182,12 +202,18 @@ class Items:
             result[kind][name] = _checked(doc, kind, name, f"{vdir}/{rel}")
         return result
 
-    def snapshot(self, vdir: str, kinds: tuple[str, ...]) -> None:
-        """(Re)write ``snapshot.json``: every YAML file of ``kinds`` with its stamp. Incremental:
-        only files changed since the previous snapshot (and not written by us) are read."""
+    def snapshot(
+        self, vdir: str, kinds: tuple[str, ...], resource: dict[str, Any] | None = None
+    ) -> None:
+        """(Re)write ``snapshot.json``: every YAML file of ``kinds`` with its stamp, and the
+        (immutable) ``resource`` document. Incremental: only files changed since the previous
+        snapshot (and not written by us) are read."""
         docs = self._docs(vdir, kinds, self.listing(vdir, kinds), fresh=False)
         files = {rel: {"stamp": e.stamp, **to_json(doc)} for rel, (e, doc) in docs.items()}
-        data = json.dumps({"written_at": now().isoformat(), "files": files}, ensure_ascii=False)
+        snap: dict[str, Any] = {"written_at": now().isoformat(), "files": files}
+        if resource is not None:
+            snap["resource"] = to_json(resource)
+        data = json.dumps(snap, ensure_ascii=False)
         path = f"{vdir}/{SNAPSHOT}"
         encoded = data.encode("utf-8")
         entry = self.store.write(path, encoded)

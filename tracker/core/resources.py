@@ -105,6 +105,11 @@ class Resources:
         self._docs[key] = doc
         return doc
 
+    def remember(self, rtype: str, rid: str, version: int, doc: dict[str, Any]) -> None:
+        """Take a copy of ``resource.yaml`` found elsewhere (the snapshot), if it is that one."""
+        if (doc.get("type"), doc.get("id"), doc.get("version")) == (rtype, rid, version):
+            self._docs.setdefault((rtype, rid, version), doc)
+
     def get(self, rtype: str, rid: str, version: int) -> Resource | None:
         doc = self.doc(rtype, rid, version)
         if doc is None:

@@ -137,7 +137,8 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
                 return
         else:
             self._write_items(res, "attrs", {"end_time": now(), "status": status})
-        self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"))
+        doc = self._resources.doc(res.type, res.id, res.version)
+        self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"), resource=doc)
 
     def get_resource_id(self, resource: Any, *args: Any, **kwargs: Any) -> str:
         """The resource's id (a str), e.g. ``titanic`` for ``model_version/titanic@3``."""
@@ -240,10 +241,13 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         res = self._resolve(resource)
         assert res.version is not None
         vdir = paths.version_dir(res.type, res.id, res.version)
+        listing = self._items.listing(vdir, kinds)
+        held = self._items.resource_doc(vdir, listing)
+        if held is not None:
+            self._resources.remember(res.type, res.id, res.version, held)
         doc = self._resources.doc(res.type, res.id, res.version)
         if doc is None:
             raise ResourceNotFound(f"no resource {res.ref} in {self.url}; see `tracker ls`")
-        listing = self._items.listing(vdir, kinds)
         loaded = self._items.load(vdir, kinds, listing)
         links: dict[str, list[str]] = {kind: [] for kind in LINK_KINDS}
         for rel in listing:
