@@ -100,8 +100,12 @@ class LocalStore(Store):
         except BaseException:
             os.close(fd)
             raise
-        with open(fd, "rb") as fh:
-            data = fh.read(MAX_READ + 1)  # a file that grows while read stays bounded
+        with open(fd, "rb", buffering=0) as fh:
+            # read(n) allocates n bytes up front: ask for what fstat saw (plus one, to notice a
+            # file that grew meanwhile), and only then for the rest, still bounded
+            data = fh.read(st.st_size + 1) or b""
+            if len(data) > st.st_size:
+                data += fh.read(MAX_READ + 1 - len(data)) or b""
         if len(data) > MAX_READ:
             raise too_large(full)
         return data
