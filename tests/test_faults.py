@@ -183,10 +183,9 @@ def test_drop_after_on_the_version_claim_is_neither_duplicate_nor_gap(s3, monkey
     assert t.check().ok
 
 
-def test_resources_ours_settles_a_retried_412_by_comparing_bytes(s3, monkeypatch):
-    """With the store's own read-back disabled, ``Resources._ours`` is what tells our landed
-    write from a rival's: the bytes hold our run id and a microsecond timestamp."""
-    monkeypatch.setattr(FsspecStore, "_landed", lambda self, full, data: False)
+def test_a_retried_412_mine_and_a_rivals_clash_are_told_apart(s3, monkeypatch):
+    """The store's read-back (``FsspecStore._landed``) settles a retried claim by its bytes (our
+    run id and a microsecond timestamp), while a rival's version still moves us on."""
     t = make(s3)
     t.create_resource("m", type="model_version")
     arm_before_first(t._store, s3.proxy, "/resource.yaml", monkeypatch)

@@ -58,7 +58,7 @@ class Resources:
             }
             data = dumps(doc)
             where = paths.resource_file(rtype, rid, version)
-            if self.store.create(where, data) or self._ours(where, data):
+            if self.store.create(where, data):
                 break
             version += 1
         self._docs[(rtype, rid, version)] = doc
@@ -68,12 +68,6 @@ class Resources:
         if parent is not None and parent.version is not None:
             self.link(parent, "children", res)
         return res
-
-    def _ours(self, where: str, data: bytes) -> bool:
-        """A clash on an object store can be our own retried PUT whose first try landed (the
-        retry then sees 412): the stored bytes, which hold our run id and a microsecond
-        timestamp, tell."""
-        return not self.store.is_local and self.store.read(where) == data
 
     def link(self, source: Resource, kind: str, target: Resource) -> None:
         assert source.version is not None and target.version is not None

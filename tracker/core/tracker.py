@@ -21,7 +21,7 @@ from tracker.core.loading import LoadingMixin
 from tracker.core.query import QueryMixin
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.runs import FAILED, FINISHED
-from tracker.errors import ResourceNotFound, UnsupportedValue, VersionControlError
+from tracker.errors import ArtifactNotFound, ResourceNotFound, UnsupportedValue, VersionControlError
 from tracker.store import paths
 from tracker.store.codec import to_plain
 
@@ -158,10 +158,6 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         if type is not None and type not in (ptype, res.type, MODEL):
             return None
         return pid
-
-    def parent(self, resource: Any) -> Resource | None:
-        res = self._resolve(resource)
-        return self._resolve(res.parent) if res.parent else None
 
     # -- tags, metadata, attributes --------------------------------------------------------------
     def _item_path(self, resource: Any, kind: str, key: str) -> str:
@@ -301,10 +297,8 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
     def _optional_artifact(self, resource: Any, artifact_id: str) -> str | None:
         try:
             return self.get_artifact(resource, artifact_id)
-        except ResourceNotFound as exc:
-            if "artifact" in str(exc):
-                return None
-            raise
+        except ArtifactNotFound:
+            return None
 
     def log_data_profile(self, resource: Any, file_path: str, *args: Any, **kwargs: Any) -> None:
         self.log_artifact(resource, "data_profile", file_path)

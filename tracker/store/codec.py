@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as _dt
 import enum
 import json
-import math
 import os
 import re
 from collections.abc import Mapping, Set
@@ -222,7 +221,3 @@ def _expanded_size(doc: Any, budget: int) -> int:
         elif isinstance(node, list):
             stack.extend(node)
     return seen
-
-
-def is_nan(value: Any) -> bool:
-    return isinstance(value, float) and math.isnan(value)
