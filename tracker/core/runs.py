@@ -8,6 +8,7 @@ different process start time) reads as CRASHED, so nothing stays RUNNING forever
 from __future__ import annotations
 
 import atexit
+import datetime as _dt
 import getpass
 import os
 import platform
@@ -176,6 +177,46 @@ class Runs:
 
     def ids(self) -> list[str]:
         return sorted(paths.decode(e.name) for e in self.store.list(paths.RUNS) if e.is_dir)
+
+
+def duration(doc: dict[str, Any]) -> float | None:
+    """Seconds from start to end; for a run still RUNNING, up to now."""
+    start, end = doc.get("start_time"), doc.get("end_time")
+    if end is None and doc.get("status") == RUNNING:
+        end = now()
+    if isinstance(start, _dt.datetime) and isinstance(end, _dt.datetime):
+        try:
+            return round((end - start).total_seconds(), 3)
+        except TypeError:  # one naive, one aware: a hand-edited file
+            return None
+    return None
+
+
+def run_record(doc: dict[str, Any]) -> dict[str, Any]:
+    """A run under the names that queries, output and JSON share (``git_commit``, not
+    ``git.hexsha``): what ``runs(where=...)`` evaluates."""
+    found = doc.get("git")
+    git: dict[str, Any] = found if isinstance(found, dict) else {}
+    return {
+        "id": doc.get("id"),
+        "name": doc.get("name"),
+        "status": doc.get("status"),
+        "start_time": doc.get("start_time"),
+        "end_time": doc.get("end_time"),
+        "duration_s": duration(doc),
+        "user": doc.get("user"),
+        "host": doc.get("host"),
+        "git_commit": git.get("hexsha"),
+        "git_branch": git.get("branch"),
+        "git_dirty": git.get("dirty"),
+        "git_remote": git.get("remote"),
+        "pid": doc.get("pid"),
+        "cwd": doc.get("cwd"),
+        "argv": doc.get("argv"),
+        "python": doc.get("python"),
+        "platform": doc.get("platform"),
+        "attrs": doc.get("attrs") or {},
+    }
 
 
 _LIVE: weakref.WeakSet[Runs] = weakref.WeakSet()
