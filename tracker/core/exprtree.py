@@ -86,7 +86,7 @@ def _coerce(a: Any, b: Any) -> tuple[Any, Any] | None:
         return a, b
     if isinstance(a, str) and isinstance(b, str):
         return a, b
-    if _is_number(a) or _is_number(b) or isinstance(a, bool) or isinstance(b, bool):
+    if _is_number(a) or _is_number(b):
         return None  # strict: a number never equals its text, a bool is not a number
     if isinstance(a, date) or isinstance(b, date):
         m, n = _as_moment(a), _as_moment(b)

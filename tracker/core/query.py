@@ -114,16 +114,16 @@ class QueryMixin(TrackerContext):
         expr = parse(where) if where else None
         keys = parse_order(order_by)
         presence = Presence(RESOURCES, check_static(RESOURCES, expr, keys))
-        if type is not None:
-            _warn_unknown_type(type, self._resources.types())
         roots = {f.path[0] for f in presence.watched}
         need_items = bool(roots & set(_ITEM_ROOTS))
         # newest-first over one series can stop at the limit without reading the rest
         early = limit is not None and id is not None and type is not None and _newest_first(keys)
         records = []
         stopped = False
+        scanned = 0
         indexes: dict[tuple[str, str], SeriesIndex] = {}
         for res in self._versions(type, id, newest_first=early):
+            scanned += 1
             if need_items:
                 key = (res.type, res.id)
                 if key not in indexes:
@@ -143,6 +143,8 @@ class QueryMixin(TrackerContext):
                 index.save()
         if not stopped:
             presence.warn()
+        if type is not None and not scanned:  # costs a listing only when nothing was found
+            _warn_unknown_type(type, self._resources.types())
         records = order(records, keys)[: limit if limit is not None else None]
         resources = [
             Resource(r["type"], r["id"], r["version"], r["run_id"], r["parent"], self)

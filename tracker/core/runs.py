@@ -55,6 +55,45 @@ def _alive(pid: int, proc_start: str | None) -> bool:
     return True
 
 
+ENV_RUN_NAME = "TRACKER_RUN_NAME"
+NOTEBOOK = "notebook"
+
+
+def command_line() -> tuple[list[str], str | None]:
+    """``sys.argv`` to record, and the run's name when this is a notebook kernel.
+
+    A Jupyter kernel's argv is ``ipykernel_launcher.py -f <connection file>``: the connection
+    file (which holds the kernel's key) is not recorded, and the run is named after the
+    notebook when it can be known (VS Code's ``__vsc_ipynb_file__``, Jupyter's
+    ``JPY_SESSION_NAME``), else ``"notebook"``."""
+    argv = list(sys.argv)
+    launcher = os.path.basename(argv[0]) if argv else ""
+    if "ipykernel" not in sys.modules or not launcher.startswith("ipykernel"):
+        return argv, None
+    kept, skip = [argv[0]], False
+    for word in argv[1:]:
+        if skip:
+            skip = False
+        elif word in ("-f", "--f"):
+            skip = True
+        elif not word.startswith(("-f=", "--f=")) and not word.endswith(".json"):
+            kept.append(word)
+    return kept, _notebook_name() or NOTEBOOK
+
+
+def _notebook_name() -> str | None:
+    path: Any = None
+    try:
+        from IPython import get_ipython  # only imported inside a kernel, where it is loaded
+
+        shell = get_ipython()
+        path = shell.user_ns.get("__vsc_ipynb_file__") if shell is not None else None
+    except Exception:  # no IPython, or a shell without a namespace: fall back to the env
+        path = None
+    path = path or os.environ.get("JPY_SESSION_NAME")
+    return os.path.basename(str(path)) if path else None
+
+
 class Runs:
     """The current run of one tracker, plus reads of any run in the store."""
 
@@ -93,8 +132,13 @@ class Runs:
         return run_id
 
     def _describe_process(self) -> dict[str, Any]:
-        argv = list(sys.argv)
-        name = self.name or (os.path.basename(argv[0]) if argv and argv[0] else "python")
+        argv, notebook = command_line()
+        name = (
+            self.name
+            or os.environ.get(ENV_RUN_NAME)
+            or notebook
+            or (os.path.basename(argv[0]) if argv and argv[0] else "python")
+        )
         try:
             user = getpass.getuser()
         except Exception:
