@@ -90,6 +90,46 @@ order-by: comma-separated fields, each FIELD, -FIELD or FIELD asc|desc
 """
 
 
+# --help epilogs of the commands that do not pass their own (keys of --json, examples)
+EPILOGS: dict[str, str] = {
+    "lineage": """--json keys: {ref, up, down}, each a tree of {ref, relation, links} or null.
+
+examples:
+  tracker lineage model_version/titanic@2 --up       what it was trained on
+  tracker lineage dataset_version/titanic --down --depth 2
+""",
+    "diff": """--json keys: {left, right, rows: [{section, key, left, right, change}]}, change one
+of same, changed, added, removed; nested values compare key by key (key params.C).
+
+examples:
+  tracker diff model_version/titanic@1 model_version/titanic@2
+  tracker diff model/titanic experiment/rf@1 --all --json
+""",
+    "artifacts": """--json keys: a list of {id, name, kind, files, size, sha256, logged_at, run_id,
+contents}; --format csv has the scalar columns.
+
+examples:
+  tracker artifacts model_version/titanic@2
+""",
+    "get": """--json keys: {ref, artifact_id, path}.
+
+examples:
+  tracker get model_version/titanic@2 model
+  tracker get experiment/rf model --dest ./models
+""",
+    "fsck": """--json keys: {ok, files, problems, repaired}; exit code 0 when clean, 1 otherwise.
+
+examples:
+  tracker fsck
+  tracker fsck --repair --grace 0          when nothing writes to the store
+""",
+    "demo": """examples:
+  tracker demo                          into the store found as usual (./.tracker)
+  tracker demo --root ./demo-store && tracker --root ./demo-store runs
+""",
+}
+
+
 def positive_int(text: str) -> int:
     """argparse type for ``--limit``/``--depth``: a whole number >= 1."""
     try:
@@ -131,7 +171,7 @@ def add_command(
         name,
         help=help,
         description=description or help,
-        epilog=epilog,
+        epilog=epilog or EPILOGS.get(name),
         parents=[root_option()],
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

@@ -94,13 +94,17 @@ RUNS = Scope(
 
 
 def suggest(name: str, candidates: Iterable[str], n: int = 3) -> list[str]:
-    """The closest of ``candidates`` to ``name`` (difflib's ratio, best first); a candidate
-    with the same last segment (``status`` -> ``attrs.status``) counts as close."""
+    """The closest of ``candidates`` to ``name`` (difflib's ratio over the whole path, best
+    first), among those whose last segment is close too: ``metadata.f2`` suggests
+    ``metadata.f1``, not ``metadata.params``; ``status`` suggests ``attrs.status``."""
     tail = name.rsplit(".", 1)[-1].lower()
     scored = []
     for cand in set(candidates) - {name}:
+        cand_tail = cand.rsplit(".", 1)[-1].lower()
+        if difflib.SequenceMatcher(None, tail, cand_tail).ratio() < 0.5:
+            continue
         ratio = difflib.SequenceMatcher(None, name.lower(), cand.lower()).ratio()
-        if cand.rsplit(".", 1)[-1].lower() == tail:
+        if cand_tail == tail:
             ratio = max(ratio, 0.61)
         if ratio >= 0.6:
             scored.append((-ratio, cand))
