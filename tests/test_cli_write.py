@@ -177,6 +177,6 @@ def test_delete_tag_is_seen_by_reads_the_snapshot_and_the_query_index(tmp_path: 
     with pytest.warns(UserWarning, match="tags.stage"):
         assert fresh.find(where="tags.stage = 'prod'") == []
     assert [r.ref for r in reader.find(where="tags.status = 'DEPLOYED'")] == ["model_version/m@1"]
-    assert [r["name"] for r in fresh.runs()][0] == "cleanup"
+    assert fresh.runs()[0]["name"] == "cleanup"
     with pytest.raises(ResourceNotFound, match="no tag 'stage'"):
         fresh.delete_tag(mv, "stage")
