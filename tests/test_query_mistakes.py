@@ -144,3 +144,13 @@ def test_runs_use_the_names_they_are_shown_with(tmp_path: Path) -> None:
         t.runs(where="git.hexsha = 'abc'")
     with pytest.raises(ExpressionError, match="strings need quotes: 'FAILED'"):
         t.runs(where="status = FAILED")
+
+
+def test_nested_fields_are_columns_everywhere(t: Tracker) -> None:
+    pytest.importorskip("pandas")
+    found = t.find(order_by="version")
+    frame = found.to_pandas(columns=["ref", "metadata.params.C", "metadata.params.`odd.key`"])
+    assert list(frame.columns) == ["ref", "metadata.params.C", "metadata.params.`odd.key`"]
+    assert frame["metadata.params.C"].tolist() == [0.1, 0.2, 0.3]
+    assert frame["metadata.params.`odd.key`"].tolist() == [1, 2, 3]
+    assert "metadata.params" in found.to_pandas().columns  # default: the flat rows as before

@@ -32,7 +32,8 @@ CLOSED = "FINISHED"
 class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadataTracker):
     """A metadata tracker whose store is a directory or any fsspec URL.
 
-    ``root``: a path or URL (default ``$TRACKER_ROOT``, else ``./.tracker``); ``storage_options``
+    ``root``: a path or URL (default ``$TRACKER_ROOT``, else the nearest ``.tracker/`` here or
+    above, else ``./.tracker``: :mod:`tracker.store.discovery`); ``storage_options``
     go to fsspec (credentials, ``endpoint_url``); ``run_name`` names the run this tracker opens on
     its first write; ``git_path`` is where to look for the code's repository (default: the working
     directory); ``fsync=True`` flushes every write to the disk; ``trusted_modules`` lists the module
