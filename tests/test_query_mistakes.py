@@ -36,6 +36,7 @@ def refs(results) -> list[str]:
     [
         ("tags.status = DEPLOYED", ["strings need quotes: 'DEPLOYED'"]),
         ("id = titanic", ["strings need quotes: 'titanic'"]),
+        ("tags.status in (DEPLOYED, 'x')", ["strings need quotes: 'DEPLOYED'"]),
         ("status = 'FINISHED'", ["no field 'status'", "did you mean attrs.status"]),
         ("tag.status = 'DEPLOYED'", ["no field 'tag.status'", "did you mean tags.status"]),
         ("metadat.f1 > 0.5", ["did you mean metadata.f1"]),
@@ -49,7 +50,11 @@ def test_fields_no_version_can_have_are_errors_with_suggestions(
         t.find(where=where)
     for fragment in fragments:
         assert fragment in str(info.value)
-    assert "fields: ref, type, id" in str(info.value)
+
+
+def test_unknown_field_errors_list_the_fields_of_the_scope(t: Tracker) -> None:
+    with pytest.raises(ExpressionError, match="fields: ref, type, id, version"):
+        t.find(where="stauts = 'x'")
 
 
 def test_a_key_no_version_has_is_a_warning_with_suggestions(t: Tracker) -> None:

@@ -130,13 +130,17 @@ def scalar(key: str, text: str, as_string: bool) -> Any:
     return value
 
 
-def _done(args: argparse.Namespace, tracker: Tracker, res: Resource, **data: Any) -> int:
+def _done(
+    args: argparse.Namespace, tracker: Tracker, res: Resource, note: str = "", **data: Any
+) -> int:
+    """Stop the command's run, then print what was written (``note`` adds a sentence)."""
     info = {"ref": res.ref, "run_id": tracker.run_id, **data}
     tracker.stop()
 
     def text() -> str:
-        parts = [f"{k}: {_show(v)}" for k, v in data.items()]
-        return f"{res.ref}  " + "  ".join(parts) + f"  (run {info['run_id']})"
+        parts = [f"{k}: {_show(v)}" for k, v in data.items() if k != "before"]
+        line = f"{res.ref}  " + "  ".join(parts) + f"  (run {info['run_id']})"
+        return f"{line}\n{note}" if note else line
 
     return emit(args, info, text)
 
@@ -195,4 +199,9 @@ def run_promote(args: argparse.Namespace) -> int:
         )
     before = [r.ref for r in holders if r != res]
     tracker.log_tag(res, "status", status)
-    return _done(args, tracker, res, status=status, before=before)
+    note = (
+        f"{status} before: {', '.join(before)} (tags unchanged; lookups take the newest)"
+        if before
+        else f"no other version of {res.type}/{res.id} was {status}"
+    )
+    return _done(args, tracker, res, note, status=status, before=before)

@@ -303,6 +303,8 @@ class _Parser:
 
     def literal(self, expected: str) -> Literal:
         token, word = self.peek(), self.keyword()
+        if token.kind == "name" and word is None:
+            self.fail(f"{expected} (strings need quotes: '{token.value}')")
         if token.kind not in ("string", "number") and word not in _CONSTANTS:
             self.fail(expected)
         self.advance()
