@@ -32,6 +32,7 @@ from tracker.core.exprtree import (
 from tracker.errors import ExpressionError, FieldWarning
 
 _NESTED_DEPTH = 3  # how deep present keys of mappings are remembered for suggestions
+_NESTED_SAMPLE = 200  # records whose nested keys are remembered (top-level keys: all of them)
 
 
 @dataclass(frozen=True)
@@ -197,30 +198,54 @@ def _is_bare_word(fld: Field, node: Compare, scope: Scope) -> bool:
 @dataclass
 class Presence:
     """Watches which data-dependent fields some record in scope has, and remembers the keys
-    that are there (for suggestions)."""
+    that are there, for suggestions: the top-level keys of every record (a C-speed set update)
+    and nested keys of the first :data:`_NESTED_SAMPLE` records."""
 
     scope: Scope
     watched: list[Field]
     seen: set[Field] = field(default_factory=set)
-    keys: set[str] = field(default_factory=set)
+    top: dict[str, set[Any]] = field(default_factory=dict)
+    nested: set[str] = field(default_factory=set)
+    sampled: int = 0
+
+    def __post_init__(self) -> None:
+        self.top = {root: set() for root in self.scope.mappings}
+        self._missing = list(self.watched)
 
     def add(self, record: Mapping[str, Any]) -> None:
-        for fld in self.watched:
-            if fld not in self.seen and fld.resolve(record) is not ABSENT:
-                self.seen.add(fld)
-        if len(self.seen) < len(self.watched):
+        if not self._missing:
+            return
+        for fld in [f for f in self._missing if f.resolve(record) is not ABSENT]:
+            self._missing.remove(fld)
+            self.seen.add(fld)
+        for root, keys in self.top.items():
+            value = record.get(root)
+            if isinstance(value, dict):
+                keys.update(value)
+        if self.sampled < _NESTED_SAMPLE:
+            self.sampled += 1
             for root in self.scope.mappings:
-                _collect(record.get(root), (root,), self.keys)
+                _collect(record.get(root), (root,), self.nested)
+
+    @property
+    def keys(self) -> set[str]:
+        """Every key seen, rendered as a field (``tags.status``, ``metadata.params.C``)."""
+        out = set(self.nested)
+        for root, keys in self.top.items():
+            out.update(render_path((root, str(k))) for k in keys)
+        return out
 
     def warn(self, stacklevel: int = 3) -> list[str]:
         """One :class:`FieldWarning` per watched field that no record had; returns the texts."""
+        missing = [fld for fld in self.watched if fld not in self.seen]
+        if not missing:
+            return []
+        keys = self.keys
         messages = []
-        for fld in self.watched:
-            if fld in self.seen:
-                continue
+        for fld in missing:
             name = fld.render()
-            same_root = [k for k in self.keys if k.startswith(f"{fld.path[0]}.")]
-            hint = did_you_mean(suggest(name, self.keys)) or (
+            same_root = any(k.startswith(f"{fld.path[0]}.") for k in keys)
+            hint = did_you_mean(suggest(name, keys)) or (
                 "" if same_root else f" (no {scope_word(fld.path[0])} at all)"
             )
             messages.append(f"no {self.scope.what[:-1]} in scope has {name}{hint}")
