@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,7 @@ README = ROOT / "README.md"
 PYTHON = ("python", "py", "python3")
 SHELL = ("bash", "sh", "shell")
 SKIP = re.compile(r"<!--\s*readme-test:\s*skip\s*(?:\((?P<reason>[^)]*)\))?\s*-->")
+BLOCK_TIMEOUT = 300  # seconds per block: a snippet that serves forever must be marked to skip
 FENCE = re.compile(r"^(?P<indent>\s*)(?P<fence>`{3,}|~{3,})\s*(?P<lang>[\w+-]*)")
 
 # first lines of the blocks this README skips on purpose (others may be added with a reason)
@@ -120,6 +122,10 @@ class Interpreter:
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.proc.stdin.write(json.dumps({"code": block.code, "where": block.where}) + "\n")
         self.proc.stdin.flush()
+        ready, _, _ = select.select([self.proc.stdout], [], [], BLOCK_TIMEOUT)
+        if not ready:
+            self.proc.kill()
+            raise AssertionError(f"{block.where} still running after {BLOCK_TIMEOUT}s")
         reply = self.proc.stdout.readline()
         assert reply, f"{block.where}: the interpreter died"
         answer = json.loads(reply)
@@ -178,7 +184,7 @@ def test_every_snippet_runs_in_order(tmp_path: Path) -> None:
                     env=env,
                     capture_output=True,
                     text=True,
-                    timeout=300,
+                    timeout=BLOCK_TIMEOUT,
                 )
                 out = done.stdout
                 assert done.returncode == 0, (
