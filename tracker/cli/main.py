@@ -53,7 +53,10 @@ the store: --root, else $TRACKER_ROOT, else the nearest .tracker/ in this direct
 def build_parser() -> CliParser:
     parser = CliParser(
         prog="tracker",
-        description="Look at an ML metadata store: runs, resource versions, lineage, artifacts.",
+        description=(
+            "Look at an ML metadata store (runs, resource versions, lineage, artifacts) and "
+            "make the everyday changes (tags, metadata, promotions)."
+        ),
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
