@@ -293,11 +293,19 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
 
     # -- artifacts -------------------------------------------------------------------------------
     def log_artifact(
-        self, resource: Any, id: str, path: str | os.PathLike[str], *args: Any, **kwargs: Any
+        self,
+        resource: Any,
+        id: str,
+        path: str | os.PathLike[str],
+        *args: Any,
+        follow_symlinks: bool = False,
+        **kwargs: Any,
     ) -> None:
-        """Copy the file or directory at ``path`` in now, recording sizes and sha256."""
+        """Copy the file or directory at ``path`` in now, recording sizes and sha256 of the
+        bytes copied. Links, FIFOs, sockets and devices inside a directory are refused (listed)
+        unless ``follow_symlinks=True``; the store's own folder is never copied into itself."""
         res = self._resolve(resource)
-        self._artifacts.log(res, str(id), path, self._run())
+        self._artifacts.log(res, str(id), path, self._run(), follow_symlinks=follow_symlinks)
 
     def get_artifact(
         self,
@@ -305,10 +313,13 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         id: str,
         *args: Any,
         dest: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
         **kwargs: Any,
     ) -> str:
-        """A verified local path to the artifact (downloaded into the cache for remote stores)."""
-        return self._artifacts.get(self._resolve(resource), str(id), dest)
+        """A verified local path to the artifact: the store's own copy on a local store (do not
+        modify it), the download cache for a remote one, or ``dest/<name>`` (an existing one is
+        replaced only with ``overwrite=True``, once the new copy is verified)."""
+        return self._artifacts.get(self._resolve(resource), str(id), dest, overwrite)
 
     def artifacts(self, resource: Any) -> dict[str, dict[str, Any]]:
         """``{artifact_id: manifest}`` of the version."""

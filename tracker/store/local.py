@@ -9,17 +9,23 @@ directories for power-loss safety.
 from __future__ import annotations
 
 import errno
-import hashlib
 import itertools
 import os
 import shutil
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 from tracker.errors import CorruptFile, StoreError
-from tracker.store.base import MAX_READ, TMP_PREFIX, Entry, Progress, Store, too_large
+from tracker.store.base import (
+    MAX_READ,
+    TMP_PREFIX,
+    BoundedSource,
+    Entry,
+    Progress,
+    Store,
+    too_large,
+)
 
 _COUNTER = itertools.count()
 _READ_FLAGS = (
@@ -254,20 +260,22 @@ class LocalStore(Store):
                 out[prefix + name] = _entry(name, os.lstat(os.path.join(dirpath, name)))
         return out
 
-    def upload(self, local_path: str, path: str, progress: Progress | None = None) -> str:
+    def upload(
+        self, local_path: str, path: str, progress: Progress | None = None
+    ) -> tuple[str, int]:
         full = self._abs(path)
         with self._errors("upload", path):
             os.makedirs(os.path.dirname(full), exist_ok=True)
         tmp = self._tmp_for(full)
-        digest = hashlib.sha256()
+        source = BoundedSource(local_path)
         try:
             with self._errors("upload", path):
-                _copy(local_path, tmp, progress, self.fsync, digest)
+                _copy(source, tmp, progress, self.fsync)
                 os.replace(tmp, full)
         except BaseException:
             _unlink_quietly(tmp)
             raise
-        return digest.hexdigest()
+        return source.sha256, source.size
 
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
         src = self._abs(path)
@@ -328,13 +336,11 @@ def _entry(name: str, st: os.stat_result) -> Entry:
     return Entry(name, is_dir, st.st_size, st.st_mtime, "", st.st_mtime_ns, st.st_ino)
 
 
-def _copy(src: str, dst: str, progress: Progress | None, fsync: bool, digest: Any = None) -> None:
-    """Copy in 1 MiB chunks; ``digest`` (a hashlib object) sees the same bytes, in one pass."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        while chunk := fin.read(_CHUNK):
+def _copy(source: BoundedSource, dst: str, progress: Progress | None, fsync: bool) -> None:
+    """Copy in 1 MiB chunks; the source hashes and counts the same bytes, in one pass."""
+    with open(source.path, "rb") as fin, open(dst, "wb") as fout:
+        for chunk in source.chunks(fin):
             fout.write(chunk)
-            if digest is not None:
-                digest.update(chunk)
             if progress:
                 progress(len(chunk))
         if fsync:
