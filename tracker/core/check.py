@@ -33,7 +33,7 @@ from typing import Any
 from tracker.core.artifacts import safe_relpath
 from tracker.core.items import SNAPSHOT, parse_snapshot
 from tracker.core.runs import _alive
-from tracker.errors import CorruptFile, TrackerError
+from tracker.errors import CorruptFile, StoreError, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import TMP_PREFIX, Entry
 from tracker.store.base import sha256_of as sha256_file
@@ -148,7 +148,7 @@ class Checker:
             batch = names[i : i + _BATCH]
             try:
                 self.prefetched.update(self.store.read_many(batch))
-            except CorruptFile:
+            except (CorruptFile, StoreError):  # each is read again alone, and reported
                 continue
 
     def _old(self, mtime: float) -> bool:
@@ -162,12 +162,20 @@ class Checker:
         self.problem(rel, "temp-file", "left by an unfinished write", repairable=dead or old)
 
     def _doc(self, rel: str) -> Any:
-        try:  # a StoreError (the store cannot be read) is not damage: it ends the check
+        """The parsed YAML document, or None after reporting why a reader would refuse it
+        (unparsable, empty, unreadable): every file the store reads holds a mapping."""
+        try:
             data = self.prefetched.pop(rel) if rel in self.prefetched else self.store.read(rel)
-            return loads(data or b"", rel)
+            doc = loads(data or b"", rel)
         except CorruptFile as exc:
             self.problem(rel, "unparsable", str(exc))
             return None
+        except StoreError as exc:  # this file only: listed, and the check goes on
+            self.problem(rel, "unreadable", str(exc))
+            return None
+        if doc is None:
+            self.problem(rel, "empty", "an empty file (truncated?); reads of it fail")
+        return doc
 
     def _file(self, rel: str) -> set[str]:
         parts = rel.split("/")
@@ -179,6 +187,16 @@ class Checker:
             data = self.store.read(rel) or b""
             if not data.strip().isdigit():
                 self.problem(rel, "bad-hint", f"HEAD holds {data[:20]!r}, not a version", True)
+            elif int(data) > 0 and "/".join([*parts[:3], str(int(data)), "resource.yaml"]) not in (
+                self.files
+            ):
+                self.problem(
+                    rel,
+                    "bad-hint",
+                    f"HEAD names version {int(data)}, which does not "
+                    "exist (removed by hand?); readers fall back to listing",
+                    True,
+                )
         elif parts[0] == paths.RESOURCES and len(parts) == 4 and parts[3] == "index.json":
             try:  # the query index is a cache: a broken one is garbage, rebuilt by the next find
                 json.loads(self.store.read(rel) or b"")["entries"].items()

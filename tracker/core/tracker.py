@@ -21,7 +21,14 @@ from tracker.core.loading import LoadingMixin
 from tracker.core.query import QueryMixin
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.runs import FAILED, FINISHED
-from tracker.errors import ArtifactNotFound, ResourceNotFound, UnsupportedValue, VersionControlError
+from tracker.errors import (
+    ArtifactNotFound,
+    CorruptFile,
+    KeyCollision,
+    ResourceNotFound,
+    UnsupportedValue,
+    VersionControlError,
+)
 from tracker.store import paths
 from tracker.store.codec import to_plain
 
@@ -48,12 +55,20 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         if self._runs.current is None:
             return
         run_id = self._runs.current
+        failure: BaseException | None = None
         for rtype, rid, version in self._runs.created:
             res = Resource(rtype, rid, version)
             path = paths.item_file(rtype, rid, version, "attrs", "run_status")
-            self._items.write(path, "run_status", status, run_id)
-            self._close(res, status, refresh=True)
+            try:
+                self._items.write(path, "run_status", status, run_id)
+                self._close(res, status, refresh=True)
+            except (CorruptFile, KeyCollision):
+                continue  # someone's damaged file: no snapshot for it (fsck reports it)
+            except Exception as exc:  # the store failed: still try to record the run's end
+                failure = failure or exc
         self._runs.stop(status)
+        if failure is not None:
+            raise failure
 
     def __enter__(self) -> FileMetadataTracker:
         return self
@@ -382,10 +397,14 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         items: dict[str, Any] = {}
         if not info.get("hexsha"):
             try:
-                info.update(gitinfo.head_hexsha(info.get("repo")))
+                head = gitinfo.head_hexsha(info.get("repo"))
             except VersionControlError:
                 if info.get("repo"):
                     raise
+            else:  # the caller's values win: the repository's remote goes under its own key
+                info["hexsha"] = head["hexsha"]
+                info.setdefault("remote", head.get("uri"))
+                info.setdefault("uri", head.get("uri"))
         if info.get("hexsha"):
             prefix = f"{key}_" if key else ""
             info["hexsha"] = gitinfo.check_hexsha(info["hexsha"])

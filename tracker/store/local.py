@@ -254,6 +254,10 @@ class LocalStore(Store):
             prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
             if not include_temp:
                 dirnames[:] = [d for d in dirnames if not d.startswith(TMP_PREFIX)]
+            for name in dirnames:  # os.walk lists a link to a folder here and never enters it:
+                full = os.path.join(dirpath, name)  # report it, so readers and fsck see it
+                if os.path.islink(full):
+                    out[prefix + name] = _entry(name, os.lstat(full))
             for name in filenames:
                 if name.startswith(TMP_PREFIX) and not include_temp:
                     continue
