@@ -181,7 +181,7 @@ class Items:
                 continue
             cached = snap.get(rel)
             if isinstance(cached, dict) and cached.get("stamp") == entry.stamp:
-                held = _derived(cached, f"{vdir}/{SNAPSHOT}", kind)
+                held = _derived(cached, f"{vdir}/{SNAPSHOT}", kind, name)
                 if held is not None:
                     out[rel] = (entry, held)
                     continue
@@ -256,7 +256,7 @@ def _checked(doc: Any, kind: str, name: str, where: str) -> Any:
     return doc
 
 
-def _derived(cached: dict[str, Any], where: str, kind: str) -> Any:
+def _derived(cached: dict[str, Any], where: str, kind: str, name: str) -> Any:
     """A key file's document as the snapshot holds it, or None when its shape is wrong (a
     derived entry that is not what it should be is a miss: the key file is read instead)."""
     try:
@@ -264,7 +264,7 @@ def _derived(cached: dict[str, Any], where: str, kind: str) -> Any:
     except Exception:
         return None
     field = "id" if kind == "manifests" else "key"
-    if not isinstance(doc, dict) or field not in doc:
+    if not isinstance(doc, dict) or doc.get(field) != paths.decode(name[: -len(".yaml")]):
         return None
     if kind != "manifests" and "value" not in doc:
         return None
