@@ -92,6 +92,8 @@ def test_index_is_used_on_s3(s3_backend, monkeypatch):
     s3_backend.proxy.reset_counts()
     assert where(s3_backend.make()) == [1, 5]
     gets = [p for m, p, _ in s3_backend.proxy.requests if m == "GET"]
-    assert len(gets) <= 6, gets  # HEADs/format, the index, a listing; no per-version reads
+    # format, HEAD and the version it names (a hint is confirmed before it is trusted), the
+    # index, a listing; no per-version reads
+    assert len(gets) <= 7, gets
     reader.log_tag("model_version/m@2", "status", "DEPLOYED")
     assert where(s3_backend.make()) == [1, 2, 5]

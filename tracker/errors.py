@@ -42,6 +42,17 @@ class SourceNotFound(TrackerError, FileNotFoundError):
     """A local file or directory handed to ``log_artifact`` does not exist."""
 
 
+class UnsupportedSource(TrackerError, ValueError):
+    """What ``log_artifact`` was given cannot be copied as it is: a link (without
+    ``follow_symlinks=True``), a FIFO, device or socket, or a file that kept growing; nothing
+    was recorded."""
+
+
+class DestinationExists(TrackerError, FileExistsError):
+    """``get_artifact(dest=...)`` would replace an existing file or folder; pass
+    ``overwrite=True`` (``--force``) to replace it once the new copy is complete and verified."""
+
+
 class InvalidKey(TrackerError, ValueError):
     """An id, key, type or artifact id that cannot name a file (empty, too long, not text)."""
 

@@ -31,13 +31,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.core.artifacts import safe_relpath
-from tracker.core.items import SNAPSHOT, parse_snapshot
+from tracker.core.items import SNAPSHOT, Items, parse_snapshot
 from tracker.core.runs import _alive
-from tracker.errors import CorruptFile, TrackerError
+from tracker.errors import CorruptFile, StoreError, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import TMP_PREFIX, Entry
 from tracker.store.base import sha256_of as sha256_file
 from tracker.store.codec import loads
+from tracker.store.jsonform import from_json
 
 GRACE_SECONDS = 3600.0
 _BATCH = 256  # files read at once
@@ -148,7 +149,7 @@ class Checker:
             batch = names[i : i + _BATCH]
             try:
                 self.prefetched.update(self.store.read_many(batch))
-            except CorruptFile:
+            except (CorruptFile, StoreError):  # each is read again alone, and reported
                 continue
 
     def _old(self, mtime: float) -> bool:
@@ -162,12 +163,20 @@ class Checker:
         self.problem(rel, "temp-file", "left by an unfinished write", repairable=dead or old)
 
     def _doc(self, rel: str) -> Any:
-        try:  # a StoreError (the store cannot be read) is not damage: it ends the check
+        """The parsed YAML document, or None after reporting why a reader would refuse it
+        (unparsable, empty, unreadable): every file the store reads holds a mapping."""
+        try:
             data = self.prefetched.pop(rel) if rel in self.prefetched else self.store.read(rel)
-            return loads(data or b"", rel)
+            doc = loads(data or b"", rel)
         except CorruptFile as exc:
             self.problem(rel, "unparsable", str(exc))
             return None
+        except StoreError as exc:  # this file only: listed, and the check goes on
+            self.problem(rel, "unreadable", str(exc))
+            return None
+        if doc is None:
+            self.problem(rel, "empty", "an empty file (truncated?); reads of it fail")
+        return doc
 
     def _file(self, rel: str) -> set[str]:
         parts = rel.split("/")
@@ -179,6 +188,16 @@ class Checker:
             data = self.store.read(rel) or b""
             if not data.strip().isdigit():
                 self.problem(rel, "bad-hint", f"HEAD holds {data[:20]!r}, not a version", True)
+            elif int(data) > 0 and "/".join([*parts[:3], str(int(data)), "resource.yaml"]) not in (
+                self.files
+            ):
+                self.problem(
+                    rel,
+                    "bad-hint",
+                    f"HEAD names version {int(data)}, which does not "
+                    "exist (removed by hand?); readers fall back to listing",
+                    True,
+                )
         elif parts[0] == paths.RESOURCES and len(parts) == 4 and parts[3] == "index.json":
             try:  # the query index is a cache: a broken one is garbage, rebuilt by the next find
                 json.loads(self.store.read(rel) or b"")["entries"].items()
@@ -218,9 +237,11 @@ class Checker:
                 self.problem(rel, "identity", f"does not describe {rtype}/{rid}@{version}")
         elif rest == [SNAPSHOT]:
             try:  # derived data: removing a broken one only costs speed
-                parse_snapshot(self.store.read(rel) or b"", rel)
+                snap = parse_snapshot(self.store.read(rel) or b"", rel)
             except CorruptFile as exc:  # not a StoreError: a failed read proves no damage
                 self.problem(rel, "bad-snapshot", str(exc), repairable=True)
+            else:
+                self._compare_snapshot(rel, vdir, snap)
         elif len(rest) == 2 and rest[0] in _ITEM_KINDS:
             self._key_file(rel, rest[1])
         elif len(rest) == 2 and rest[0] == "manifests":
@@ -230,6 +251,31 @@ class Checker:
         elif not (len(rest) >= 4 and rest[0] == "artifacts"):  # those: see _orphan_artifacts
             self.problem(rel, "unknown", "a file the version layout does not have")
         return set()
+
+    def _compare_snapshot(self, rel: str, vdir: str, snap: dict[str, Any]) -> None:
+        """Each entry whose stamp still matches its file must say what the file says (a
+        reader trusts it on the stamp alone); a mismatch is repaired by rebuilding."""
+        for inner, held in snap["files"].items():
+            entry = self.files.get(f"{vdir}/{inner}")
+            if not isinstance(held, dict) or entry is None or held.get("stamp") != entry.stamp:
+                continue  # stale entries are never used: no harm
+            try:
+                data = self.prefetched.get(f"{vdir}/{inner}")
+                actual = loads(
+                    data if data is not None else self.store.read(f"{vdir}/{inner}") or b"", inner
+                )
+                claimed = from_json({k: v for k, v in held.items() if k != "stamp"}, rel)
+            except (CorruptFile, StoreError, ValueError, TypeError):
+                continue  # the file itself is reported on its own
+            if claimed != actual:
+                self.problem(
+                    rel,
+                    "stale-snapshot",
+                    f"its entry for {inner} differs from the file (forged or damaged); "
+                    "--repair rebuilds the snapshot",
+                    repairable=True,
+                )
+                return
 
     def _key_file(self, rel: str, name: str) -> None:
         doc = self._doc(rel)
@@ -366,11 +412,22 @@ class Checker:
                 continue  # its manifest was written meanwhile: in use after all
             if p.kind == "orphan-version":
                 self._remove_empty_dirs(p.path)
+            elif p.kind == "stale-snapshot":
+                self._rebuild_snapshot(p.path)
             else:
                 self.store.remove(p.path, recursive=p.kind == "orphan-artifact")
             self.report.repaired.append(p)
         repaired = {id(p) for p in self.report.repaired}
         self.report.problems = [p for p in self.report.problems if id(p) not in repaired]
+
+    def _rebuild_snapshot(self, rel: str) -> None:
+        """Write the snapshot again from the key files (read afresh, not from the old one)."""
+        vdir = rel.rsplit("/", 1)[0]
+        self.store.remove(rel)
+        doc = loads(self.store.read(f"{vdir}/resource.yaml") or b"", f"{vdir}/resource.yaml")
+        Items(self.store).snapshot(
+            vdir, (*_ITEM_KINDS, "manifests"), resource=doc if isinstance(doc, dict) else None
+        )
 
     def _referenced_now(self, base: str) -> bool:
         """Whether the manifest of the artifact copy at ``base`` names it (read again now)."""

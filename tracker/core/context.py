@@ -105,6 +105,11 @@ class TrackerContext:
         return self._runs.ensure()
 
     @property
+    def is_local(self) -> bool:
+        """Whether the store is a local directory (artifacts are then read in place)."""
+        return self._store.is_local
+
+    @property
     def run_id(self) -> str | None:
         """The id of the open run, or None before the first write and after ``stop()``."""
         return self._runs.current

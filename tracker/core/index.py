@@ -18,11 +18,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from tracker.errors import CorruptFile
 from tracker.store import Store, paths
 from tracker.store.base import Entry
 from tracker.store.jsonform import from_json, to_json
 
 RACY_SECONDS = 3.0
+ENTRY_MAX = 64 * 1024  # JSON bytes of one version's record; larger ones are not indexed
 _DIRS = ("/attrs", "/tags", "/metadata")  # a new one of these changes its stat from None
 
 
@@ -35,12 +37,15 @@ class SeriesIndex:
         self.path = paths.index_file(rtype, rid)
         self.dirty = False
         self.entries: dict[str, Any] = {}
-        data = store.read(self.path)
+        try:
+            data = store.read(self.path)
+        except CorruptFile:  # too large, a link, not a file: a broken cache is rebuilt
+            data = None
         if data is not None:
             try:
                 loaded = json.loads(data)
                 self.entries = dict(loaded.get("entries") or {})
-            except (ValueError, AttributeError, TypeError):
+            except (ValueError, AttributeError, TypeError, RecursionError):
                 self.entries = {}  # a broken cache is rebuilt, not an error
         self._remote: dict[str, list[tuple[str, Entry]]] | None = None
 
@@ -81,10 +86,16 @@ class SeriesIndex:
         validator = self._validator(version)
         entry = self.entries.get(str(version))
         if validator is not None and isinstance(entry, dict) and entry.get("v") == validator:
-            return dict(from_json(entry["r"], self.path))
+            held = _valid_record(entry.get("r"), self.path, self.rtype, self.rid, version)
+            if held is not None:
+                return held
         record = build()
         if validator is not None:
-            self.entries[str(version)] = {"v": validator, "r": to_json(record)}
+            stored = to_json(record)
+            if len(json.dumps(stored, ensure_ascii=False)) <= ENTRY_MAX:
+                self.entries[str(version)] = {"v": validator, "r": stored}
+            else:  # a record this large is read from its files each time: the index stays small
+                self.entries.pop(str(version), None)
             self.dirty = True
         return record
 
@@ -93,3 +104,24 @@ class SeriesIndex:
             data = json.dumps({"format": 1, "entries": self.entries}, ensure_ascii=False)
             self.store.write(self.path, data.encode("utf-8"))
             self.dirty = False
+
+
+_SECTIONS = ("tags", "metadata", "attrs")
+
+
+def _valid_record(
+    raw: Any, where: str, rtype: str, rid: str, version: int
+) -> dict[str, Any] | None:
+    """An index entry's record when it has the shape ``find`` builds (identity of this version,
+    mappings for tags, metadata and attrs), else None: a wrong shape is a miss, never a crash."""
+    try:
+        record = from_json(raw, where)
+    except Exception:
+        return None
+    if not isinstance(record, dict):
+        return None
+    if (record.get("type"), record.get("id"), record.get("version")) != (rtype, rid, version):
+        return None
+    if any(not isinstance(record.get(k), dict) for k in _SECTIONS):
+        return None
+    return dict(record)

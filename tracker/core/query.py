@@ -22,7 +22,7 @@ from tracker.core.progress import progress_iter
 from tracker.core.resource import Resource
 from tracker.core.results import Results
 from tracker.core.runs import run_record
-from tracker.errors import FieldWarning, InvalidArgument, TrackerError
+from tracker.errors import FieldWarning, InvalidArgument, ResourceNotFound, TrackerError
 from tracker.store import paths
 
 _ITEM_ROOTS = ("tags", "metadata", "attrs")
@@ -66,7 +66,9 @@ class QueryMixin(TrackerContext):
     def _record(self, res: Resource, items: bool = True) -> dict[str, Any]:
         """The flat view of a version that ``where`` expressions and ``to_pandas`` see."""
         assert res.version is not None
-        doc = self._resources.doc(res.type, res.id, res.version) or {}
+        doc = self._resources.doc(res.type, res.id, res.version)
+        if doc is None:  # a number below the newest whose files were removed by hand
+            raise ResourceNotFound(f"no resource {res.ref} in {self.url}")
         record: dict[str, Any] = {
             "ref": res.ref,
             "type": res.type,
@@ -124,14 +126,19 @@ class QueryMixin(TrackerContext):
         indexes: dict[tuple[str, str], SeriesIndex] = {}
         for res in self._versions(type, id, newest_first=early):
             scanned += 1
-            if need_items:
-                key = (res.type, res.id)
-                if key not in indexes:
-                    indexes[key] = SeriesIndex(self._store, res.type, res.id)
-                rec = indexes[key].record(res.version or 0, functools.partial(self._record, res))
-                presence.add(rec)
-            else:
-                rec = self._record(res, items=False)
+            try:
+                if need_items:
+                    key = (res.type, res.id)
+                    if key not in indexes:
+                        indexes[key] = SeriesIndex(self._store, res.type, res.id)
+                    rec = indexes[key].record(
+                        res.version or 0, functools.partial(self._record, res)
+                    )
+                    presence.add(rec)
+                else:
+                    rec = self._record(res, items=False)
+            except ResourceNotFound:
+                continue  # a gap: no version there, so no row
             if expr is not None and not expr.evaluate(rec):
                 continue
             records.append(rec)

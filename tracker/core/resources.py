@@ -43,7 +43,7 @@ class Resources:
             )
         paths.encode(rtype, "type"), paths.encode(rid, "id")  # validate before any write
         attrs = to_plain(attributes, "attributes") if attributes else {}
-        version = self._head(rtype, rid) + 1
+        version = self._trusted_head(rtype, rid) + 1
         for attempt in range(1_000_000):
             if attempt == _PROBE_BEFORE_LIST:
                 version = max(version, self._max_listed(rtype, rid) + 1)
@@ -111,8 +111,10 @@ class Resources:
         return Resource(rtype, rid, version, doc.get("run_id"), doc.get("parent"))
 
     def latest_version(self, rtype: str, rid: str) -> int:
-        """The newest version number (0 when the series does not exist)."""
-        version = self._head(rtype, rid)
+        """The newest version number (0 when the series does not exist): the ``HEAD`` hint once
+        its version is confirmed to exist, then probed upwards; a hint above the newest version
+        (removed by hand, or a hostile ``HEAD``) falls back to listing, never a wrong answer."""
+        version = self._trusted_head(rtype, rid)
         if version == 0:
             return self._max_listed(rtype, rid)
         for _ in range(_PROBE_BEFORE_LIST):
@@ -131,9 +133,17 @@ class Resources:
     def _head(self, rtype: str, rid: str) -> int:
         data = self.store.read(paths.head_file(rtype, rid))
         try:
-            return int(data or 0)
+            return max(0, int(data or 0))
         except ValueError:
             return 0
+
+    def _trusted_head(self, rtype: str, rid: str) -> int:
+        """The hint when its version exists (one read, which callers then find cached), else
+        the newest listed version (0 for a new series)."""
+        head = self._head(rtype, rid)
+        if head and self.doc(rtype, rid, head) is None:
+            return self._max_listed(rtype, rid)
+        return head
 
     def _max_listed(self, rtype: str, rid: str) -> int:
         """The newest listed version that has its resource file (a directory without one, left

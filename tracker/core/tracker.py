@@ -21,7 +21,14 @@ from tracker.core.loading import LoadingMixin
 from tracker.core.query import QueryMixin
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.runs import FAILED, FINISHED
-from tracker.errors import ArtifactNotFound, ResourceNotFound, UnsupportedValue, VersionControlError
+from tracker.errors import (
+    ArtifactNotFound,
+    CorruptFile,
+    KeyCollision,
+    ResourceNotFound,
+    UnsupportedValue,
+    VersionControlError,
+)
 from tracker.store import paths
 from tracker.store.codec import to_plain
 
@@ -48,12 +55,20 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         if self._runs.current is None:
             return
         run_id = self._runs.current
+        failure: BaseException | None = None
         for rtype, rid, version in self._runs.created:
             res = Resource(rtype, rid, version)
             path = paths.item_file(rtype, rid, version, "attrs", "run_status")
-            self._items.write(path, "run_status", status, run_id)
-            self._close(res, status, refresh=True)
+            try:
+                self._items.write(path, "run_status", status, run_id)
+                self._close(res, status, refresh=True)
+            except (CorruptFile, KeyCollision):
+                continue  # someone's damaged file: no snapshot for it (fsck reports it)
+            except Exception as exc:  # the store failed: still try to record the run's end
+                failure = failure or exc
         self._runs.stop(status)
+        if failure is not None:
+            raise failure
 
     def __enter__(self) -> FileMetadataTracker:
         return self
@@ -293,11 +308,19 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
 
     # -- artifacts -------------------------------------------------------------------------------
     def log_artifact(
-        self, resource: Any, id: str, path: str | os.PathLike[str], *args: Any, **kwargs: Any
+        self,
+        resource: Any,
+        id: str,
+        path: str | os.PathLike[str],
+        *args: Any,
+        follow_symlinks: bool = False,
+        **kwargs: Any,
     ) -> None:
-        """Copy the file or directory at ``path`` in now, recording sizes and sha256."""
+        """Copy the file or directory at ``path`` in now, recording sizes and sha256 of the
+        bytes copied. Links, FIFOs, sockets and devices inside a directory are refused (listed)
+        unless ``follow_symlinks=True``; the store's own folder is never copied into itself."""
         res = self._resolve(resource)
-        self._artifacts.log(res, str(id), path, self._run())
+        self._artifacts.log(res, str(id), path, self._run(), follow_symlinks=follow_symlinks)
 
     def get_artifact(
         self,
@@ -305,10 +328,13 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         id: str,
         *args: Any,
         dest: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
         **kwargs: Any,
     ) -> str:
-        """A verified local path to the artifact (downloaded into the cache for remote stores)."""
-        return self._artifacts.get(self._resolve(resource), str(id), dest)
+        """A verified local path to the artifact: the store's own copy on a local store (do not
+        modify it), the download cache for a remote one, or ``dest/<name>`` (an existing one is
+        replaced only with ``overwrite=True``, once the new copy is verified)."""
+        return self._artifacts.get(self._resolve(resource), str(id), dest, overwrite)
 
     def artifacts(self, resource: Any) -> dict[str, dict[str, Any]]:
         """``{artifact_id: manifest}`` of the version."""
@@ -371,10 +397,14 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         items: dict[str, Any] = {}
         if not info.get("hexsha"):
             try:
-                info.update(gitinfo.head_hexsha(info.get("repo")))
+                head = gitinfo.head_hexsha(info.get("repo"))
             except VersionControlError:
                 if info.get("repo"):
                     raise
+            else:  # the caller's values win: the repository's remote goes under its own key
+                info["hexsha"] = head["hexsha"]
+                info.setdefault("remote", head.get("uri"))
+                info.setdefault("uri", head.get("uri"))
         if info.get("hexsha"):
             prefix = f"{key}_" if key else ""
             info["hexsha"] = gitinfo.check_hexsha(info["hexsha"])
