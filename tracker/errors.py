@@ -82,3 +82,12 @@ class VersionControlError(TrackerError, ValueError):
 
 class MissingDependency(TrackerError, ImportError):
     """An optional extra (pandas, s3fs, tqdm) is needed for what was asked; says what to install."""
+
+
+class DeletionConflict(TrackerError, ValueError):
+    """A deletion or restore that cannot happen now: already deleted, being deleted by another
+    process, a run still running, a version purged from the trash."""
+
+
+class InvalidDuration(TrackerError, ValueError):
+    """An age such as ``30d`` that does not parse (``<number><d|h|m|s>``, or seconds)."""

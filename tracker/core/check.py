@@ -16,7 +16,11 @@ artifact is missing only if it is still missing when looked up again.
 Problem kinds: ``temp-file``, ``unparsable``, ``identity``, ``bad-hint``, ``bad-snapshot``
 (derived data: repairable), ``bad-pointer``, ``dangling-pointer``, ``orphan-version``,
 ``bad-manifest``, ``artifact-missing``, ``artifact-size``, ``artifact-checksum``,
-``orphan-artifact``, ``symlink``, ``special-file``, ``unknown``.
+``orphan-artifact``, ``symlink``, ``special-file``, ``unknown``; and for the trash (see
+:mod:`tracker.core.trash`): ``trash-incomplete`` (a deletion, restore or gc cut short: repair
+finishes it, or rolls back a deletion that had not written its tombstone yet), ``deleted-leftover``
+(a file in, or a pointer into, a deleted version: moved into its trash entry), ``trash-claim`` and
+``trash-orphan`` (what a cut-short restore or gc leaves: removed).
 """
 
 from __future__ import annotations
@@ -32,7 +36,9 @@ from typing import Any
 
 from tracker.core.artifacts import safe_relpath
 from tracker.core.items import SNAPSHOT, parse_snapshot
+from tracker.core.resources import TOMBSTONE, Resources
 from tracker.core.runs import _alive
+from tracker.core.trash import DELETED, DELETING, RESTORING, Trash
 from tracker.errors import CorruptFile, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import TMP_PREFIX, Entry
@@ -45,6 +51,7 @@ _PREFETCH_MAX = 1024 * 1024  # larger files (damage) are read, and refused, one 
 _TMP_PID = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")
 _ITEM_KINDS = ("attrs", "tags", "metadata")
 _LINK_KINDS = ("children", "lineage", "used_by")
+_TRASH_KINDS = ("trash-incomplete", "trash-claim", "trash-orphan", "deleted-leftover")
 
 
 @dataclass(frozen=True)
@@ -93,6 +100,8 @@ class Checker:
         self.prefetched: dict[str, bytes | None] = {}
         self.odd: dict[str, tuple[str, str]] = {}
         self.empty_versions: list[str] = []
+        self.tombstones: dict[str, str] = {}  # version dir -> trash id of its deletion
+        self.trash_states: dict[str, str] = {}  # trash id -> state of its entry
 
     def problem(self, path: str, kind: str, detail: str, repairable: bool = False) -> None:
         self.report.problems.append(Problem(path, kind, detail, repairable))
@@ -102,6 +111,7 @@ class Checker:
         self.report.files = len(self.files)
         odd = self.odd = self._not_regular()  # never opened: links lead anywhere, FIFOs block
         self._prefetch(odd)
+        self._find_tombstones()
         referenced_tokens: set[str] = set()
         for rel, entry in sorted(self.files.items()):
             name = rel.rsplit("/", 1)[-1]
@@ -112,6 +122,7 @@ class Checker:
             else:
                 referenced_tokens |= self._file(rel)
         self._orphan_artifacts(referenced_tokens)
+        self._orphan_trash()
         self._local_directories()
         return self.report
 
@@ -185,7 +196,13 @@ class Checker:
             except (ValueError, TypeError, KeyError, AttributeError):
                 self.problem(rel, "bad-index", "not a query index; find rebuilds it", True)
         elif parts[0] == paths.RESOURCES and len(parts) >= 5 and parts[3].isdigit():
+            vdir = "/".join(parts[:4])
+            if vdir in self.tombstones and parts[4:] != ["resource.yaml"]:
+                self._leftover(rel, vdir)
+                return set()
             return self._version_file(rel, parts)
+        elif parts[0] == paths.TRASH:
+            self._trash_file(rel, parts)
         else:
             self.problem(rel, "unknown", "a file the store layout does not have")
         return set()
@@ -250,6 +267,8 @@ class Checker:
         # now was created meanwhile; one still missing after the pointer was seen never will be
         if target not in self.files and not self.store.exists(target):
             self.problem(rel, "dangling-pointer", f"{ptype}/{pid}@{pver} does not exist", True)
+        elif target.rsplit("/", 1)[0] in self.tombstones:
+            self._leftover(rel, target.rsplit("/", 1)[0])
 
     def _manifest(self, rel: str, vdir: str, name: str) -> set[str]:
         """Check one manifest and its files; returns the copy it references. A manifest that is
@@ -358,9 +377,114 @@ class Checker:
                 repairable=old and not busy,
             )
 
+    # -- trash ---------------------------------------------------------------------------------
+    def _find_tombstones(self) -> None:
+        """Deleted versions (their ``resource.yaml`` holds ``deleted:``) and trash entry states,
+        before the per-file checks that depend on them."""
+        for rel in self.files:
+            parts = rel.split("/")
+            is_resource = parts[0] == paths.RESOURCES and parts[4:] == ["resource.yaml"]
+            is_entry = parts[0] == paths.TRASH and parts[2:] == ["entry.yaml"]
+            if not (is_resource or is_entry):
+                continue
+            data = self.prefetched.get(rel)
+            if is_resource and (data is None or b"deleted:" not in data):
+                continue
+            try:
+                doc = loads(data if data is not None else self.store.read(rel) or b"", rel)
+            except CorruptFile:
+                continue  # reported as unparsable by the per-file pass
+            if not isinstance(doc, dict):
+                continue
+            if is_entry:
+                self.trash_states[paths.decode(parts[1])] = str(doc.get("state"))
+            elif isinstance(doc.get(TOMBSTONE), dict):
+                self.tombstones["/".join(parts[:4])] = str(doc[TOMBSTONE].get("trash"))
+
+    def _leftover(self, rel: str, vdir: str) -> None:
+        """A file in (or pointing into) a deleted version: left by a deletion in progress or
+        crashed, or written later by a process that still held the version."""
+        trash_id = self.tombstones[vdir]
+        moving = self.trash_states.get(trash_id) in (DELETING, RESTORING)
+        self.problem(
+            rel,
+            "deleted-leftover",
+            f"belongs to a version deleted into trash entry {trash_id}"
+            + (" (being moved right now)" if moving else "; repair moves it there"),
+            repairable=not moving,
+        )
+
+    def _trash_file(self, rel: str, parts: list[str]) -> None:
+        if parts[1] == paths.TRASH_CLAIMS:
+            claim = (self.prefetched.pop(rel, None) or self.store.read(rel) or b"").decode(
+                "utf-8", "replace"
+            )
+            trash_id = claim.strip()
+            if trash_id not in self.trash_states and not self._entry_exists(trash_id):
+                self.problem(rel, "trash-claim", "claims a trash entry that does not exist", True)
+        elif parts[2:] == ["entry.yaml"]:
+            doc = self._doc(rel)
+            state = doc.get("state") if isinstance(doc, dict) else None
+            if not isinstance(doc, dict) or doc.get("id") != paths.decode(parts[1]):
+                self.problem(rel, "identity", f"not the trash entry {paths.decode(parts[1])!r}")
+            elif state != DELETED:
+                old = self._old(self.files[rel].mtime)
+                self.problem(
+                    rel,
+                    "trash-incomplete",
+                    f"a {doc.get('kind')} {doc.get('ref')} left {state} (a crashed process"
+                    + ("" if old else ", or one at work right now")
+                    + "); repair completes it",
+                    repairable=old,
+                )
+        elif parts[2:3] != ["files"]:
+            self.problem(rel, "unknown", "a file the trash layout does not have")
+
+    def _entry_exists(self, trash_id: str) -> bool:
+        try:
+            return self.store.exists(paths.trash_entry(trash_id))
+        except TrackerError:
+            return False
+
+    def _orphan_trash(self) -> None:
+        """Trash directories without ``entry.yaml`` (a restore or gc cut short)."""
+        newest: dict[str, float] = {}
+        for rel, entry in self.files.items():
+            parts = rel.split("/")
+            if parts[0] == paths.TRASH and parts[1] != paths.TRASH_CLAIMS and len(parts) > 2:
+                if paths.decode(parts[1]) not in self.trash_states:
+                    base = "/".join(parts[:2])
+                    newest[base] = max(newest.get(base, 0.0), entry.mtime)
+        for base, mtime in sorted(newest.items()):
+            if self._entry_exists(paths.decode(base.split("/")[1])):
+                continue  # created meanwhile
+            self.problem(
+                base, "trash-orphan", "trash files without their entry", self._old(mtime)
+            )
+
+    def _repair_trash(self, p: Problem) -> None:
+        trash = Trash(self.store, Resources(self.store))
+        if p.kind == "trash-incomplete":
+            doc = trash.entry(paths.decode(p.path.split("/")[1]))
+            if doc is not None:
+                trash.complete(doc)
+        elif p.kind == "deleted-leftover":
+            parts = p.path.split("/")
+            vdir = "/".join(parts[:4])
+            if parts[0] != paths.RESOURCES or vdir not in self.tombstones:  # a pointer to one
+                ptype, pid, pver = paths.parse_pointer(parts[-2], parts[-1])
+                vdir = paths.version_dir(ptype, pid, pver)
+            trash.put_away(p.path, self.tombstones[vdir])
+        else:  # trash-claim, trash-orphan
+            self.store.remove(p.path, recursive=p.kind == "trash-orphan")
+
     def repair(self) -> None:
         for p in self.report.problems:
             if not p.repairable:
+                continue
+            if p.kind in _TRASH_KINDS:
+                self._repair_trash(p)
+                self.report.repaired.append(p)
                 continue
             if p.kind == "orphan-artifact" and self._referenced_now(p.path):
                 continue  # its manifest was written meanwhile: in use after all

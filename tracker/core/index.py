@@ -23,7 +23,8 @@ from tracker.store.base import Entry
 from tracker.store.jsonform import from_json, to_json
 
 RACY_SECONDS = 3.0
-_DIRS = ("/attrs", "/tags", "/metadata")  # a new one of these changes its stat from None
+_RESOURCE = "/resource.yaml"  # replaced by a deletion's tombstone (and back by a restore)
+_DIRS = ("/attrs", "/tags", "/metadata", _RESOURCE)  # a new dir changes its stat from None
 
 
 class SeriesIndex:
@@ -52,6 +53,8 @@ class SeriesIndex:
             out: list[Any] = []
             for suffix in _DIRS:
                 entry = self.store.stat(vdir + suffix)
+                if suffix == _RESOURCE and entry is None:
+                    return None  # not (yet) a version: nothing to remember
                 if entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
                     return None
                 out.append(None if entry is None else [entry.mtime_ns, entry.ino])
@@ -76,15 +79,21 @@ class SeriesIndex:
                     self._remote.setdefault(version, []).append((rest, entry))
         return self._remote
 
-    def record(self, version: int, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """The record of ``version``: from the index when still valid, else built (and kept)."""
+    def record(
+        self, version: int, build: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        """The record of ``version``: from the index when still valid, else built (and kept);
+        None for a deleted version (kept too: its tombstone's stamp validates it)."""
         validator = self._validator(version)
         entry = self.entries.get(str(version))
         if validator is not None and isinstance(entry, dict) and entry.get("v") == validator:
-            return dict(from_json(entry["r"], self.path))
+            return None if entry.get("r") is None else dict(from_json(entry["r"], self.path))
         record = build()
         if validator is not None:
-            self.entries[str(version)] = {"v": validator, "r": to_json(record)}
+            self.entries[str(version)] = {
+                "v": validator,
+                "r": None if record is None else to_json(record),
+            }
             self.dirty = True
         return record
 

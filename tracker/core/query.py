@@ -17,7 +17,7 @@ from tracker.core.items import values
 from tracker.core.progress import progress_iter
 from tracker.core.resource import Resource
 from tracker.core.results import Results
-from tracker.errors import ExpressionError, TrackerError
+from tracker.errors import ExpressionError, ResourceNotFound, TrackerError
 from tracker.store import paths
 
 if TYPE_CHECKING:
@@ -88,6 +88,16 @@ class QueryMixin(TrackerContext):
         """The flat view of a version that ``where`` expressions and ``to_pandas`` see."""
         assert res.version is not None
         doc = self._resources.doc(res.type, res.id, res.version) or {}
+        return self._flat(res, doc, items)
+
+    def _live_record(self, res: Resource, items: bool = True) -> dict[str, Any] | None:
+        """:meth:`_record` of a version that exists and is not deleted (read afresh), else None."""
+        assert res.version is not None
+        doc = self._resources.doc(res.type, res.id, res.version, fresh=True)
+        return None if doc is None else self._flat(res, doc, items)
+
+    def _flat(self, res: Resource, doc: dict[str, Any], items: bool) -> dict[str, Any]:
+        assert res.version is not None
         record: dict[str, Any] = {
             "ref": res.ref,
             "type": res.type,
@@ -152,9 +162,13 @@ class QueryMixin(TrackerContext):
                 key = (res.type, res.id)
                 if key not in indexes:
                     indexes[key] = SeriesIndex(self._store, res.type, res.id)
-                rec = indexes[key].record(res.version or 0, functools.partial(self._record, res))
+                rec = indexes[key].record(
+                    res.version or 0, functools.partial(self._live_record, res)
+                )
             else:
-                rec = self._record(res, items=False)
+                rec = self._live_record(res, items=False)
+            if rec is None:  # deleted (or a number whose creator died before writing it)
+                continue
             if expr is not None and not expr.evaluate(rec):
                 continue
             records.append(rec)
@@ -186,7 +200,10 @@ class QueryMixin(TrackerContext):
         expr = parse(where) if where else None
         records = []
         for run_id in self._runs.ids():
-            rec = self._runs.read(run_id)
+            try:
+                rec = self._runs.read(run_id)
+            except ResourceNotFound:
+                continue  # being deleted: its run.yaml moves to the trash first
             if expr is None or expr.evaluate(rec):
                 records.append(rec)
         records = order(records, order_by)[: limit if limit is not None else None]
@@ -199,7 +216,8 @@ class QueryMixin(TrackerContext):
         rows = []
         for rtype in [type] if type else self._resources.types():
             for rid in self._resources.ids(rtype):
-                latest = self._resources.latest_version(rtype, rid)
+                live = self._resources.latest_live(rtype, rid)
+                latest = live.version if live is not None and live.version else 0
                 doc = self._resources.doc(rtype, rid, latest) if latest else None
                 if doc is None:
                     continue

@@ -15,6 +15,7 @@ from tracker.base import BaseMetadataTracker
 from tracker.core import gitinfo
 from tracker.core.check import GRACE_SECONDS, Report
 from tracker.core.check import check as check_store
+from tracker.core.deleting import DeletionMixin
 from tracker.core.items import LINK_KINDS, now, values
 from tracker.core.lifecycle import LifecycleMixin
 from tracker.core.loading import LoadingMixin
@@ -29,7 +30,9 @@ ITEM_KINDS = ("attrs", "tags", "metadata")
 CLOSED = "FINISHED"
 
 
-class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadataTracker):
+class FileMetadataTracker(
+    LifecycleMixin, QueryMixin, LoadingMixin, DeletionMixin, BaseMetadataTracker
+):
     """A metadata tracker whose store is a directory or any fsspec URL.
 
     ``root``: a path or URL (default ``$TRACKER_ROOT``, else ``./.tracker``); ``storage_options``
