@@ -22,6 +22,7 @@ from tracker import __version__
 from tracker.errors import TrackerError
 
 COMMAND_MODULES: list[str] = ["runs", "resources", "artifacts", "lineage", "diff", "demo", "fsck"]
+COMMAND_MODULES += ["trash"]  # rm, restore, trash, gc
 
 EPILOG = """examples:
   tracker demo                                  record an example workflow in ./.tracker

@@ -48,6 +48,22 @@ class DeletionMixin(TrackerContext):
             )
         return Resource(rtype, rid, version)
 
+    def check_delete(self, target: Any) -> None:
+        """Raise what deleting ``target`` (a version ref, a Resource or a run id) would raise,
+        without writing: callers check every argument before the first deletion."""
+        if isinstance(target, str) and "/" not in target:
+            self._check_format()
+            self._runs.read(target)  # ResourceNotFound when there is no such run
+            return
+        res = self._version_ref(target)
+        if self._resources.get(res.type, res.id, res.version or 0) is None:
+            raise ResourceNotFound(self._missing(res.type, res.id, res.version or 0))
+
+    def check_restore(self, target: str) -> str:
+        """The trash id ``restore(target)`` would restore; raises when there is none."""
+        self._check_format()
+        return self._trash.trash_id_of(str(target))
+
     def delete_resource(self, resource: Any) -> dict[str, Any]:
         """Move one version (``type/id@N`` or a Resource) to the trash; returns its trash entry.
 
@@ -56,8 +72,7 @@ class DeletionMixin(TrackerContext):
         """
         self._check_format()
         res = self._version_ref(resource)
-        if self._resources.get(res.type, res.id, res.version or 0) is None:
-            raise ResourceNotFound(self._missing(res.type, res.id, res.version or 0))
+        self.check_delete(res)
         doc = self._trash.delete_version(res, self._run())
         key = (res.type, res.id, res.version)
         self._runs.created = [c for c in self._runs.created if c != key]  # no closing it at stop

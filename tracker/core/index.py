@@ -53,9 +53,12 @@ class SeriesIndex:
             out: list[Any] = []
             for suffix in _DIRS:
                 entry = self.store.stat(vdir + suffix)
-                if suffix == _RESOURCE and entry is None:
-                    return None  # not (yet) a version: nothing to remember
-                if entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
+                if suffix == _RESOURCE:
+                    # replaced only whole (a tombstone, a restore) while the old file still
+                    # exists, so the inode always differs: no racy-clock window to wait out
+                    if entry is None:
+                        return None  # not (yet) a version: nothing to remember
+                elif entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
                     return None
                 out.append(None if entry is None else [entry.mtime_ns, entry.ino])
             return out
