@@ -462,6 +462,15 @@ class Checker:
                 base, "trash-orphan", "trash files without their entry", self._old(mtime)
             )
 
+    def _leftover_trash(self, p: Problem) -> str:
+        """The trash id of the deleted version a ``deleted-leftover`` belongs or points to."""
+        parts = p.path.split("/")
+        vdir = "/".join(parts[:4])
+        if parts[0] != paths.RESOURCES or vdir not in self.tombstones:  # a pointer into one
+            ptype, pid, pver = paths.parse_pointer(parts[-2], parts[-1])
+            vdir = paths.version_dir(ptype, pid, pver)
+        return self.tombstones[vdir]
+
     def _repair_trash(self, p: Problem) -> None:
         trash = Trash(self.store, Resources(self.store))
         if p.kind == "trash-incomplete":
@@ -469,18 +478,21 @@ class Checker:
             if doc is not None:
                 trash.complete(doc)
         elif p.kind == "deleted-leftover":
-            parts = p.path.split("/")
-            vdir = "/".join(parts[:4])
-            if parts[0] != paths.RESOURCES or vdir not in self.tombstones:  # a pointer to one
-                ptype, pid, pver = paths.parse_pointer(parts[-2], parts[-1])
-                vdir = paths.version_dir(ptype, pid, pver)
-            trash.put_away(p.path, self.tombstones[vdir])
+            if self.store.exists(p.path):  # else moved by the deletion it was left by
+                trash.put_away(p.path, self._leftover_trash(p))
         else:  # trash-claim, trash-orphan
             self.store.remove(p.path, recursive=p.kind == "trash-orphan")
 
     def repair(self) -> None:
-        for p in self.report.problems:
-            if not p.repairable:
+        # finished trash entries first: the leftovers of a deletion they finish are then garbage
+        order = sorted(self.report.problems, key=lambda p: p.kind != "trash-incomplete")
+        finished = set()
+        for p in order:
+            if p.kind == "trash-incomplete" and p.repairable:
+                finished.add(paths.decode(p.path.split("/")[1]))
+        for p in order:
+            leftover_done = p.kind == "deleted-leftover" and self._leftover_trash(p) in finished
+            if not (p.repairable or leftover_done):
                 continue
             if p.kind in _TRASH_KINDS:
                 self._repair_trash(p)
