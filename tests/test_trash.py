@@ -422,3 +422,96 @@ def _local_tree(root: str) -> dict[str, bytes]:
             except FileNotFoundError:
                 continue
     return out
+
+
+# -- the command line, through the installed entry point, locally and on S3 ------------------------
+def _cli_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    return {**os.environ, "PYTHONPATH": here, **(extra or {})}
+
+
+def _tracker(env: dict[str, str], *args: str) -> tuple[int, str, str]:
+    import shutil
+
+    exe = shutil.which("tracker")
+    assert exe, "the `tracker` entry point is not installed (pip install -e .)"
+    out = subprocess.run([exe, *args], capture_output=True, text=True, env=env, timeout=120)
+    return out.returncode, out.stdout, out.stderr
+
+
+@pytest.fixture(params=["local", "s3"])
+def cli_store(request: pytest.FixtureRequest, tmp_path: Any) -> tuple[str, dict[str, str]]:
+    if request.param == "local":
+        return str(tmp_path / "store"), _cli_env()
+    backend = request.getfixturevalue("s3_backend")
+    endpoint = backend.storage_options["endpoint_url"]
+    return backend.root, _cli_env({"AWS_ENDPOINT_URL_S3": endpoint})
+
+
+def test_cli_rm_trash_restore_gc(cli_store):
+    import json
+
+    root, env = cli_store
+    code, _, err = _tracker(env, "demo", "--root", root)
+    assert code == 0, err
+    # bad refs are refused on one line, before anything is deleted, and start no run
+    for args, expected in [
+        (["rm", "model_version/titanic"], "names a series"),
+        (["rm", "model_version/titanic@2", "model_version/titanic@9"], "no resource"),
+        (["rm", "nosuchrun"], "no run"),
+        (["restore", "model_version/titanic@2"], "is not deleted"),
+        (["gc", "--older-than", "soon"], "not a duration"),
+    ]:
+        code, out, err = _tracker(env, "--root", root, *args)
+        assert code == 1 and err.startswith("tracker: error:") and len(err.splitlines()) == 1, err
+        assert expected in err and "Traceback" not in err
+    code, out, _ = _tracker(env, "--root", root, "runs", "--json")
+    assert len(json.loads(out)) == 3
+    code, _, err = _tracker(env, "--root", root, "show", "model_version/titanic@2")
+    assert code == 0, err
+
+    code, out, err = _tracker(env, "--root", root, "rm", "model_version/titanic@2", "--json")
+    assert code == 0, err
+    [entry] = json.loads(out)
+    assert entry["ref"] == "model_version/titanic@2" and entry["state"] == "deleted"
+    code, out, err = _tracker(env, "--root", root, "show", "model_version/titanic@2")
+    assert code == 1 and "was deleted" in err
+    code, out, _ = _tracker(env, "--root", root, "show", "model_version/titanic", "--json")
+    assert json.loads(out)["ref"] == "model_version/titanic@1"
+    code, out, _ = _tracker(env, "--root", root, "find", "--where", "tags.status = 'DEPLOYED'")
+    assert "titanic@2" not in out
+    code, out, _ = _tracker(env, "--root", root, "trash", "--json")
+    assert [e["ref"] for e in json.loads(out)] == ["model_version/titanic@2"]
+    code, out, _ = _tracker(env, "--root", root, "trash")
+    assert "model_version/titanic@2" in out and "deleted" in out
+    code, out, _ = _tracker(env, "--root", root, "runs", "--json")
+    runs = json.loads(out)
+    rm_run = [r for r in runs if r["name"] == "tracker rm"]
+    assert len(rm_run) == 1 and rm_run[0]["id"] == entry["run_id"]
+    assert rm_run[0]["status"] == "FINISHED"
+
+    code, out, err = _tracker(env, "--root", root, "restore", "model_version/titanic@2")
+    assert code == 0 and "restored version model_version/titanic@2" in out, err
+    code, out, _ = _tracker(env, "--root", root, "show", "model_version/titanic", "--json")
+    assert json.loads(out)["ref"] == "model_version/titanic@2"
+
+    # a run with the versions it created, then gc empties the trash
+    first_run = sorted(r["id"] for r in runs if r["name"].startswith("demo"))[0]
+    code, out, err = _tracker(env, "--root", root, "rm", first_run, "--with-versions", "--json")
+    assert code == 0, err
+    group = json.loads(out)
+    assert group[-1]["kind"] == "run" and any(e["kind"] == "version" for e in group)
+    code, out, _ = _tracker(env, "--root", root, "gc", "--older-than", "1d", "--json")
+    assert json.loads(out) == []  # nothing that old
+    code, out, err = _tracker(env, "--root", root, "gc", "--older-than", "0s", "--json")
+    assert code == 0 and len(json.loads(out)) == len(group), err
+    code, out, _ = _tracker(env, "--root", root, "trash", "--json")
+    assert json.loads(out) == []
+    code, out, err = _tracker(env, "--root", root, "restore", first_run)
+    assert code == 1 and "neither a deleted run" in err
+    code, out, err = _tracker(env, "--root", root, "fsck", "--grace", "0")
+    assert code == 0, out + err
+    code, out, _ = _tracker(env, "--root", root, "runs", "--json")
+    names = sorted(r["name"] for r in json.loads(out))
+    assert names.count("tracker gc") == 2 and "tracker restore" in names
+    assert first_run not in out
