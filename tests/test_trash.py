@@ -71,7 +71,7 @@ def test_a_deleted_version_is_invisible_and_its_number_stays_taken(backend):
     assert entry["run_id"] == t.run_id and entry["files"] >= 8
     # reads
     assert t.get_resource("m", type="model_version").ref == "model_version/m@1"
-    with pytest.raises(ResourceNotFound, match="was deleted.*tracker restore"):
+    with pytest.raises(ResourceNotFound, match=r"was deleted.*tracker restore"):
         t.get_resource("m", type="model_version", version=2)
     with pytest.raises(ResourceNotFound):
         t.describe("model_version/m@2")
@@ -97,7 +97,7 @@ def test_a_deleted_version_is_invisible_and_its_number_stays_taken(backend):
     assert f"{MV2}/tags/status.yaml" in moved
     assert "resources/dataset_version/d/1/used_by/model_version/m@2" in moved
     assert "resources/dataset_version/d/1/children/model_version/m@2" in moved
-    assert f"trash/claims/model_version/m@2" in files
+    assert "trash/claims/model_version/m@2" in files
     # never reused: the next version is 3
     assert t.create_resource("m", type="model_version").version == 3
     t.stop()
@@ -162,7 +162,7 @@ def test_gc_empties_only_old_entries_and_the_version_stays_deleted(backend):
 
 
 def test_bad_requests_are_refused_before_any_write(backend):
-    t, r = build(backend)
+    t, _r = build(backend)
     before = tree(backend)
     with pytest.raises(InvalidRef, match="names a series"):
         t.delete_resource("model_version/m")
@@ -290,7 +290,7 @@ def test_fsck_rolls_back_a_deletion_cut_before_its_tombstone(backend):
 
 
 def test_fsck_moves_a_late_write_into_the_trash_entry(backend):
-    t, r = build(backend)
+    t, _r = build(backend)
     holder = backend.make()
     m2 = holder.get_resource("m", type="model_version", version=2)  # held before the deletion
     entry = t.delete_resource("model_version/m@2")
@@ -335,11 +335,11 @@ def test_fsck_finishes_a_restore_and_a_gc_cut_short(backend):
 def test_the_query_index_never_serves_a_deleted_version(tmp_path):
     root = tmp_path / "s"
     t = Tracker(str(root), git=False)
-    for i in range(4):
+    for _i in range(4):
         t.log_tag(t.create_resource("m", type="model_version"), "status", "DEPLOYED")
     t.stop()
     past = time.time() - 10
-    for dirpath, _, files in os.walk(root):
+    for dirpath, _, _files in os.walk(root):
         os.utime(dirpath, (past, past))
     t = Tracker(str(root), git=False)
     assert len(t.find(where="tags.status = 'DEPLOYED'")) == 4

@@ -35,10 +35,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.core.artifacts import safe_relpath
+from tracker.core.check_trash import TRASH_KINDS, TrashChecks
 from tracker.core.items import SNAPSHOT, parse_snapshot
-from tracker.core.resources import TOMBSTONE, Resources
 from tracker.core.runs import _alive
-from tracker.core.trash import DELETED, DELETING, RESTORING, Trash
 from tracker.errors import CorruptFile, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import TMP_PREFIX, Entry
@@ -51,7 +50,6 @@ _PREFETCH_MAX = 1024 * 1024  # larger files (damage) are read, and refused, one 
 _TMP_PID = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")
 _ITEM_KINDS = ("attrs", "tags", "metadata")
 _LINK_KINDS = ("children", "lineage", "used_by")
-_TRASH_KINDS = ("trash-incomplete", "trash-claim", "trash-orphan", "deleted-leftover")
 
 
 @dataclass(frozen=True)
@@ -83,7 +81,7 @@ class Report:
         }
 
 
-class Checker:
+class Checker(TrashChecks):
     def __init__(
         self,
         store: Store,
@@ -152,6 +150,7 @@ class Checker:
             for rel, entry in sorted(self.files.items())
             if rel.endswith(".yaml")
             and not _is_temp(rel)
+            and not (rel.startswith(paths.TRASH + "/") and "/files/" in rel)  # never checked
             and entry.size <= _PREFETCH_MAX
             and rel not in skip
         ]
@@ -377,112 +376,6 @@ class Checker:
                 repairable=old and not busy,
             )
 
-    # -- trash ---------------------------------------------------------------------------------
-    def _find_tombstones(self) -> None:
-        """Deleted versions (their ``resource.yaml`` holds ``deleted:``) and trash entry states,
-        before the per-file checks that depend on them."""
-        for rel in self.files:
-            parts = rel.split("/")
-            is_resource = parts[0] == paths.RESOURCES and parts[4:] == ["resource.yaml"]
-            is_entry = parts[0] == paths.TRASH and parts[2:] == ["entry.yaml"]
-            if not (is_resource or is_entry):
-                continue
-            data = self.prefetched.get(rel)
-            if is_resource and (data is None or b"deleted:" not in data):
-                continue
-            try:
-                doc = loads(data if data is not None else self.store.read(rel) or b"", rel)
-            except CorruptFile:
-                continue  # reported as unparsable by the per-file pass
-            if not isinstance(doc, dict):
-                continue
-            if is_entry:
-                self.trash_states[paths.decode(parts[1])] = str(doc.get("state"))
-            elif isinstance(doc.get(TOMBSTONE), dict):
-                self.tombstones["/".join(parts[:4])] = str(doc[TOMBSTONE].get("trash"))
-
-    def _leftover(self, rel: str, vdir: str) -> None:
-        """A file in (or pointing into) a deleted version: left by a deletion in progress or
-        crashed, or written later by a process that still held the version."""
-        trash_id = self.tombstones[vdir]
-        moving = self.trash_states.get(trash_id) in (DELETING, RESTORING)
-        self.problem(
-            rel,
-            "deleted-leftover",
-            f"belongs to a version deleted into trash entry {trash_id}"
-            + (" (being moved right now)" if moving else "; repair moves it there"),
-            repairable=not moving,
-        )
-
-    def _trash_file(self, rel: str, parts: list[str]) -> None:
-        if parts[1] == paths.TRASH_CLAIMS:
-            claim = (self.prefetched.pop(rel, None) or self.store.read(rel) or b"").decode(
-                "utf-8", "replace"
-            )
-            trash_id = claim.strip()
-            if trash_id not in self.trash_states and not self._entry_exists(trash_id):
-                self.problem(rel, "trash-claim", "claims a trash entry that does not exist", True)
-        elif parts[2:] == ["entry.yaml"]:
-            doc = self._doc(rel)
-            state = doc.get("state") if isinstance(doc, dict) else None
-            if not isinstance(doc, dict) or doc.get("id") != paths.decode(parts[1]):
-                self.problem(rel, "identity", f"not the trash entry {paths.decode(parts[1])!r}")
-            elif state != DELETED:
-                old = self._old(self.files[rel].mtime)
-                self.problem(
-                    rel,
-                    "trash-incomplete",
-                    f"a {doc.get('kind')} {doc.get('ref')} left {state} (a crashed process"
-                    + ("" if old else ", or one at work right now")
-                    + "); repair completes it",
-                    repairable=old,
-                )
-        elif parts[2:3] != ["files"]:
-            self.problem(rel, "unknown", "a file the trash layout does not have")
-
-    def _entry_exists(self, trash_id: str) -> bool:
-        try:
-            return self.store.exists(paths.trash_entry(trash_id))
-        except TrackerError:
-            return False
-
-    def _orphan_trash(self) -> None:
-        """Trash directories without ``entry.yaml`` (a restore or gc cut short)."""
-        newest: dict[str, float] = {}
-        for rel, entry in self.files.items():
-            parts = rel.split("/")
-            if parts[0] == paths.TRASH and parts[1] != paths.TRASH_CLAIMS and len(parts) > 2:
-                if paths.decode(parts[1]) not in self.trash_states:
-                    base = "/".join(parts[:2])
-                    newest[base] = max(newest.get(base, 0.0), entry.mtime)
-        for base, mtime in sorted(newest.items()):
-            if self._entry_exists(paths.decode(base.split("/")[1])):
-                continue  # created meanwhile
-            self.problem(
-                base, "trash-orphan", "trash files without their entry", self._old(mtime)
-            )
-
-    def _leftover_trash(self, p: Problem) -> str:
-        """The trash id of the deleted version a ``deleted-leftover`` belongs or points to."""
-        parts = p.path.split("/")
-        vdir = "/".join(parts[:4])
-        if parts[0] != paths.RESOURCES or vdir not in self.tombstones:  # a pointer into one
-            ptype, pid, pver = paths.parse_pointer(parts[-2], parts[-1])
-            vdir = paths.version_dir(ptype, pid, pver)
-        return self.tombstones[vdir]
-
-    def _repair_trash(self, p: Problem) -> None:
-        trash = Trash(self.store, Resources(self.store))
-        if p.kind == "trash-incomplete":
-            doc = trash.entry(paths.decode(p.path.split("/")[1]))
-            if doc is not None:
-                trash.complete(doc)
-        elif p.kind == "deleted-leftover":
-            if self.store.exists(p.path):  # else moved by the deletion it was left by
-                trash.put_away(p.path, self._leftover_trash(p))
-        else:  # trash-claim, trash-orphan
-            self.store.remove(p.path, recursive=p.kind == "trash-orphan")
-
     def repair(self) -> None:
         # finished trash entries first: the leftovers of a deletion they finish are then garbage
         order = sorted(self.report.problems, key=lambda p: p.kind != "trash-incomplete")
@@ -494,7 +387,7 @@ class Checker:
             leftover_done = p.kind == "deleted-leftover" and self._leftover_trash(p) in finished
             if not (p.repairable or leftover_done):
                 continue
-            if p.kind in _TRASH_KINDS:
+            if p.kind in TRASH_KINDS:
                 self._repair_trash(p)
                 self.report.repaired.append(p)
                 continue

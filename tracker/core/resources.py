@@ -78,9 +78,7 @@ class Resources:
         self.store.create(path, b"")
 
     # -- read ------------------------------------------------------------------------------------
-    def doc(
-        self, rtype: str, rid: str, version: int, fresh: bool = False
-    ) -> dict[str, Any] | None:
+    def doc(self, rtype: str, rid: str, version: int, fresh: bool = False) -> dict[str, Any] | None:
         """``resource.yaml`` of a live version; None when missing or deleted (a tombstone).
 
         Remembered per process (the file is immutable until a deletion replaces it with its

@@ -105,7 +105,9 @@ class Trash:
         return data.decode("utf-8", "replace").strip() if data is not None else None
 
     # -- delete ----------------------------------------------------------------------------------
-    def delete_version(self, res: Resource, run_id: str, group: str | None = None) -> dict[str, Any]:
+    def delete_version(
+        self, res: Resource, run_id: str, group: str | None = None
+    ) -> dict[str, Any]:
         assert res.version is not None
         rtype, rid, version = res.type, res.id, res.version
         raw = self.resources.raw_doc(rtype, rid, version)
