@@ -295,6 +295,8 @@ def test_fsck_moves_a_late_write_into_the_trash_entry(backend):
     m2 = holder.get_resource("m", type="model_version", version=2)  # held before the deletion
     entry = t.delete_resource("model_version/m@2")
     holder.log_tag(m2, "late", "yes")  # lands in the deleted version's directory
+    with pytest.raises(ResourceNotFound, match="was deleted"):
+        holder.describe(m2)  # its identity was in the holder's memory: read afresh
     holder.stop()
     assert t.find(where="tags.late = 'yes'") == []
     problems = t.check(grace=0).problems

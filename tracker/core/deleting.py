@@ -112,8 +112,14 @@ class DeletionMixin(TrackerContext):
         if first.get("kind") == RUN:  # the versions deleted with it (--with-versions)
             docs = [d for d in trash.entries() if d.get("group") == first.get("group")]
             docs.sort(key=lambda d: d.get("kind") != RUN)
-        self._run()
-        return [summary(trash.restore(d["id"])) for d in docs]
+        current = self._run()
+        restored = [trash.restore(d["id"]) for d in docs]
+        for doc in restored:  # a version this run created is closed again when the run ends
+            if doc.get("kind") != RUN:
+                res = self._live(Resource(*parse_ref(str(doc["ref"]))))
+                if res is not None and res.run_id == current and res.version is not None:
+                    self._runs.created.append((res.type, res.id, res.version))
+        return [summary(doc) for doc in restored]
 
     def restore_resource(self, resource: Any) -> Resource:
         """Restore one deleted version; returns it."""

@@ -244,9 +244,10 @@ class FileMetadataTracker(
         held = self._items.resource_doc(vdir, listing)
         if held is not None:
             self._resources.remember(res.type, res.id, res.version, held)
-        doc = self._resources.doc(res.type, res.id, res.version)
+        # without a snapshot, read afresh: a version deleted meanwhile must not describe itself
+        doc = self._resources.doc(res.type, res.id, res.version, fresh=held is None)
         if doc is None:
-            raise ResourceNotFound(f"no resource {res.ref} in {self.url}; see `tracker ls`")
+            raise ResourceNotFound(self._missing(res.type, res.id, res.version))
         loaded = self._items.load(vdir, kinds, listing)
         links: dict[str, list[str]] = {kind: [] for kind in LINK_KINDS}
         for rel in listing:
