@@ -16,14 +16,48 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from tracker.cli.common import CSV, JSON, TABLE, add_command, canonical_ref, emit, is_run_ref
+from tracker.cli.common import (
+    CSV,
+    JSON,
+    TABLE,
+    add_command,
+    canonical_ref,
+    emit,
+    is_run_ref,
+    resolve_run_id,
+)
 from tracker.cli.common import open_store as open_read_only
+from tracker.cli.write import writer
 from tracker.core.deleting import SUMMARY
-from tracker.core.tracker import Tracker
 from tracker.core.trash import parse_duration
 from tracker.view import text
 
 COLUMNS = [*SUMMARY, "files"]
+JSON_KEYS = "a list of {id, kind, ref, state, deleted_at, run_id, group, files}"
+RM_EPILOG = """examples:
+  tracker rm model_version/titanic@3                   one version (type/id alone is refused)
+  tracker rm dataset_version/a@1 dataset_version/a@2   several: all checked before the first
+  tracker rm 20261204T041505Z-8bc907 --with-versions   a run (or a unique prefix of its id) and
+                                                       the versions it created
+
+a deleted version is invisible to show, find, ls and the lifecycle lookups, its number is never
+reused, and the pointers to it (parent's children, lineage) go to the trash with it.
+"""
+RESTORE_EPILOG = """examples:
+  tracker restore model_version/titanic@3
+  tracker restore 20261204T041505Z-8bc907              a run, with the versions deleted with it
+  tracker restore 20261204T041505Z-5cef9d1d            a trash id (see `tracker trash`)
+"""
+TRASH_EPILOG = """states: deleted; deleting, restoring or purging while a command is at work, or
+after one crashed (`tracker fsck --repair` finishes it).
+"""
+GC_EPILOG = """examples:
+  tracker gc                       entries deleted more than 30 days ago
+  tracker gc --older-than 12h      AGE: <number><d|h|m|s>, or seconds
+  tracker gc --older-than 0s       everything in the trash
+
+purged versions stay deleted (their numbers are never reused) and cannot be restored.
+"""
 
 
 def register(sub: Any) -> None:
@@ -38,6 +72,8 @@ def register(sub: Any) -> None:
             "is never reused; `tracker restore` brings it back until `tracker gc` empties the "
             "trash. Every REF is checked before anything is deleted."
         ),
+        epilog=RM_EPILOG,
+        json_keys=JSON_KEYS,
     )
     rm.add_argument("refs", nargs="+", metavar="REF", help="type/id@version, or a run id")
     rm.add_argument(
@@ -54,6 +90,8 @@ def register(sub: Any) -> None:
             "Restore what `tracker rm` moved to the trash: a version ref (type/id@N), a run id "
             "(with the versions deleted along with it) or a trash id (see `tracker trash`)."
         ),
+        epilog=RESTORE_EPILOG,
+        json_keys=JSON_KEYS,
     )
     restore.add_argument("targets", nargs="+", metavar="REF", help="type/id@N, run id or trash id")
     add_command(
@@ -62,6 +100,8 @@ def register(sub: Any) -> None:
         run_trash,
         "list what is in the trash, oldest first",
         output=(TABLE, JSON, CSV),
+        epilog=TRASH_EPILOG,
+        json_keys=JSON_KEYS,
     )
     gc = add_command(
         sub,
@@ -72,6 +112,8 @@ def register(sub: Any) -> None:
             "Remove for good the trash entries deleted more than AGE ago. Purged versions stay "
             "deleted and keep their numbers; they can no longer be restored."
         ),
+        epilog=GC_EPILOG,
+        json_keys=JSON_KEYS,
     )
     gc.add_argument(
         "--older-than",
@@ -81,15 +123,9 @@ def register(sub: Any) -> None:
     )
 
 
-def open_writer(args: argparse.Namespace, command: str) -> Tracker:
-    """A tracker on an existing store whose writes form one run named ``tracker COMMAND``."""
-    reader = open_read_only(args)  # refuses a root without a store: rm never creates one
-    return Tracker(reader.url, run_name=f"tracker {command}", git=False)
-
-
 def run_rm(args: argparse.Namespace) -> int:
-    tracker = open_writer(args, "rm")
-    refs = [r if is_run_ref(r) else canonical_ref(r) for r in args.refs]
+    tracker = writer(args)  # an existing store only; its run is named `tracker rm`
+    refs = [resolve_run_id(tracker, r) if is_run_ref(r) else canonical_ref(r) for r in args.refs]
     for ref in refs:  # every argument checked before the first deletion
         tracker.check_delete(ref)
     out: list[dict[str, Any]] = []
@@ -103,7 +139,7 @@ def run_rm(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    tracker = open_writer(args, "restore")
+    tracker = writer(args)
     targets = [t if is_run_ref(t) else canonical_ref(t) for t in args.targets]
     for target in targets:
         tracker.check_restore(target)
@@ -141,7 +177,7 @@ def run_trash(args: argparse.Namespace) -> int:
 
 def run_gc(args: argparse.Namespace) -> int:
     parse_duration(args.older_than)  # a bad age is refused before the run starts
-    tracker = open_writer(args, "gc")
+    tracker = writer(args)
     with tracker:
         out = tracker.gc(older_than=args.older_than)
     return emit(args, out, lambda: _done("purged", out, empty="nothing to purge"))
