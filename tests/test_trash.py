@@ -178,7 +178,7 @@ def test_bad_requests_are_refused_before_any_write(backend):
     with pytest.raises(InvalidDuration, match="30d"):
         t.gc("a month")
     assert tree(backend) == before  # not even a run was started
-    t.delete_resource("model_version/m@1")
+    assert t.delete_resource("model/m@1")["ref"] == "model_version/m@1"  # model/X@N works
     with pytest.raises(ResourceNotFound, match="was deleted"):
         t.delete_resource("model_version/m@1")
     live = backend.make()

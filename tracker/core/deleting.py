@@ -11,7 +11,7 @@ from typing import Any
 
 from tracker.core.context import TrackerContext
 from tracker.core.items import now
-from tracker.core.resource import MODEL, Resource, parse_ref
+from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.resources import TOMBSTONE
 from tracker.core.runs import RUNNING
 from tracker.core.trash import DELETED, RUN, Trash, new_trash_id, parse_duration
@@ -41,6 +41,8 @@ class DeletionMixin(TrackerContext):
             rtype, rid, version = parse_ref(resource)
         else:
             raise InvalidRef(f"expected a ref like 'model_version/titanic@3', got {resource!r:.80}")
+        if rtype == MODEL and version is not None:  # model/titanic@2: that model version
+            rtype = MODEL_VERSION
         if version is None or rtype == MODEL:
             raise InvalidRef(
                 f"{Resource(rtype, rid).ref!r} names a series; deletion takes one version: "
@@ -150,8 +152,8 @@ class DeletionMixin(TrackerContext):
         purged = []
         for doc in trash.entries():
             when = doc.get("deleted_at")
-            if doc.get("state") == DELETED and isinstance(when, _dt.datetime) and when <= cutoff:
-                trash.purge(doc)
+            old = isinstance(when, _dt.datetime) and when <= cutoff
+            if doc.get("state") == DELETED and old and trash.purge(doc):
                 purged.append(summary(doc))
         return purged
 

@@ -298,8 +298,13 @@ class Trash:
         )
 
     # -- gc and repair ---------------------------------------------------------------------------
-    def purge(self, doc: dict[str, Any]) -> None:
-        """Empty one entry for good; the version's tombstone (its claimed number) stays."""
+    def purge(self, doc: dict[str, Any]) -> bool:
+        """Empty one entry for good (False when a restore took it meanwhile); the version's
+        tombstone (its claimed number) stays."""
+        if doc.get("state") != PURGING:
+            current = self.entry(doc["id"])  # read again: a restore may have begun meanwhile
+            if current is None or current.get("state") != DELETED:
+                return False
         doc["state"] = PURGING
         self._save(doc)
         if doc.get("kind") == VERSION:
@@ -312,6 +317,7 @@ class Trash:
             self.store.remove(claim)
         self._drop(doc["id"])
         doc["state"] = "purged"
+        return True
 
     def complete(self, doc: dict[str, Any]) -> str:
         """Finish an entry a crash left half-done; returns what was done."""
