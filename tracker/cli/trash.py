@@ -48,8 +48,12 @@ RESTORE_EPILOG = """examples:
   tracker restore 20261204T041505Z-8bc907              a run, with the versions deleted with it
   tracker restore 20261204T041505Z-5cef9d1d            a trash id (see `tracker trash`)
 """
-TRASH_EPILOG = """states: deleted; deleting, restoring or purging while a command is at work, or
-after one crashed (`tracker fsck --repair` finishes it).
+TRASH_EPILOG = """examples:
+  tracker trash                    what is there, oldest first
+  tracker trash --json             for programs (keys: see --json)
+
+states: deleted; deleting, restoring or purging while a command is at work, or after one
+crashed (`tracker fsck --repair` finishes it).
 """
 GC_EPILOG = """examples:
   tracker gc                       entries deleted more than 30 days ago
