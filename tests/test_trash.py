@@ -138,6 +138,14 @@ def test_runs_are_deleted_alone_or_with_their_versions(backend):
     assert len(restored) == len(group) and restored[0]["kind"] == "run"
     assert len(t.find()) == 5 and t.trash() == []
     assert t.check(grace=0).ok
+    # a version restored while its run is in the trash: its run pointer waits with the run
+    t.delete_resource(r["m1"])
+    t.delete_run(run_id)
+    t.restore_resource(r["m1"])
+    assert not any(f.startswith(f"runs/{run_id}/") for f in backend.files())
+    assert t.check(grace=0).ok
+    t.restore(run_id)
+    assert str(r["m1"]) in t.run(run_id)["created"]
     t.stop()
 
 

@@ -246,6 +246,8 @@ class Trash:
         for rel in moved:
             if self.store.exists(rel):  # written after the deletion: the newer file wins
                 self.store.remove(f"{base}/{rel}")
+            elif doc.get("kind") == VERSION and self._run_gone(rel):
+                self._to_run_trash(f"{base}/{rel}", rel)
             else:
                 self.store.move(f"{base}/{rel}", rel)
         if doc.get("kind") == VERSION:
@@ -258,6 +260,23 @@ class Trash:
         self._drop(trash_id)
         doc["state"] = "restored"
         return doc
+
+    def _run_gone(self, rel: str) -> bool:
+        """Whether ``rel`` is a run's ``created/`` pointer and that run is deleted (or gone)."""
+        parts = rel.split("/")
+        if parts[0] != paths.RUNS or len(parts) < 3:
+            return False
+        return not self.store.exists(paths.run_file(paths.decode(parts[1])))
+
+    def _to_run_trash(self, held: str, rel: str) -> None:
+        """A restored version's pointer from a run that is itself in the trash goes into the
+        run's trash entry (restored with the run), or away when the run was purged."""
+        run_id = paths.decode(rel.split("/")[1])
+        trash_id = self.claim_of(paths.trash_run_claim(run_id))
+        if trash_id and self.store.exists(paths.trash_entry(trash_id)):
+            self.store.move(held, paths.trash_file(trash_id, rel))
+        else:
+            self.store.remove(held)
 
     def _drop(self, trash_id: str) -> None:
         """Remove an entry: its files first, ``entry.yaml`` last."""
