@@ -528,3 +528,58 @@ def test_cli_rm_trash_restore_gc(cli_store):
     names = sorted(r["name"] for r in json.loads(out))
     assert names.count("tracker gc") == 2 and "tracker restore" in names
     assert first_run not in out
+
+
+RACER = """
+import json, os, sys, time
+from tracker import Tracker
+from tracker.errors import TrackerError
+root, start_at = sys.argv[1], float(sys.argv[2])
+options = json.loads(os.environ.get("TRACKER_TEST_STORAGE_OPTIONS") or "{}") or None
+t = Tracker(root, storage_options=options, git=False)
+t.get_resource("m", type="model_version", version=1)  # connected and warm before the start
+while time.time() < start_at:
+    time.sleep(0.001)
+try:
+    t.delete_resource("model_version/m@1")
+    print("deleted")
+except TrackerError as exc:
+    print(type(exc).__name__)
+t.stop()
+"""
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_concurrent_deleters_of_one_version_one_wins(where, tmp_path, request):
+    import json
+
+    if where == "local":
+        root, options, env = str(tmp_path / "s"), None, _cli_env()
+    else:
+        backend = request.getfixturevalue("s3_backend")
+        root, options = backend.root, backend.storage_options
+        env = _cli_env({"TRACKER_TEST_STORAGE_OPTIONS": json.dumps(options)})
+    t = Tracker(root, storage_options=options, git=False)
+    m = t.create_resource("m", type="model_version")
+    t.log_tags(m, {f"k{i}": i for i in range(20)})
+    t.stop()
+    start_at = time.time() + 4
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", RACER, root, str(start_at)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outcomes = sorted(p.communicate(timeout=120)[0].strip() for p in procs)
+    assert outcomes.count("deleted") == 1, outcomes
+    assert set(outcomes) - {"deleted"} <= {"DeletionConflict", "ResourceNotFound"}, outcomes
+    t = Tracker(root, storage_options=options, git=False)
+    [entry] = t.trash()
+    assert entry["ref"] == "model_version/m@1" and entry["state"] == "deleted"
+    assert t.check(grace=0).ok
+    t.restore("model_version/m@1")
+    assert t.get_tags("model_version/m@1") == {f"k{i}": i for i in range(20)}
+    t.stop()
