@@ -102,3 +102,12 @@ class MissingDependency(TrackerError, ImportError):
 class FieldWarning(UserWarning):
     """A query names a key no record in scope has (``tags.stauts``): it matches nothing, which
     may be right (nothing tagged yet) or a typo; the message suggests the keys that exist."""
+
+
+class DeletionConflict(TrackerError, ValueError):
+    """A deletion or restore that cannot happen now: already deleted, being deleted by another
+    process, a run still running, a version purged from the trash."""
+
+
+class InvalidDuration(TrackerError, ValueError):
+    """An age such as ``30d`` that does not parse (``<number><d|h|m|s>``, or seconds)."""

@@ -35,6 +35,7 @@ COMMAND_MODULES: list[str] = [
     "fsck",
     "write",
 ]
+COMMAND_MODULES += ["trash"]  # rm, restore, trash, gc
 
 EPILOG = """examples:
   tracker demo                                  record an example workflow in ./.tracker

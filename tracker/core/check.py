@@ -16,7 +16,11 @@ artifact is missing only if it is still missing when looked up again.
 Problem kinds: ``temp-file``, ``unparsable``, ``identity``, ``bad-hint``, ``bad-snapshot``
 (derived data: repairable), ``bad-pointer``, ``dangling-pointer``, ``orphan-version``,
 ``bad-manifest``, ``artifact-missing``, ``artifact-size``, ``artifact-checksum``,
-``orphan-artifact``, ``symlink``, ``special-file``, ``unknown``.
+``orphan-artifact``, ``symlink``, ``special-file``, ``unknown``; and for the trash (see
+:mod:`tracker.core.trash`): ``trash-incomplete`` (a deletion, restore or gc cut short: repair
+finishes it, or rolls back a deletion that had not written its tombstone yet), ``deleted-leftover``
+(a file in, or a pointer into, a deleted version: moved into its trash entry), ``trash-claim`` and
+``trash-orphan`` (what a cut-short restore or gc leaves: removed).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.core.artifacts import safe_relpath
+from tracker.core.check_trash import TRASH_KINDS, TrashChecks
 from tracker.core.items import SNAPSHOT, Items, parse_snapshot
 from tracker.core.runs import _alive
 from tracker.errors import CorruptFile, StoreError, TrackerError
@@ -77,7 +82,7 @@ class Report:
         }
 
 
-class Checker:
+class Checker(TrashChecks):
     def __init__(
         self,
         store: Store,
@@ -94,6 +99,8 @@ class Checker:
         self.prefetched: dict[str, bytes | None] = {}
         self.odd: dict[str, tuple[str, str]] = {}
         self.empty_versions: list[str] = []
+        self.tombstones: dict[str, str] = {}  # version dir -> trash id of its deletion
+        self.trash_states: dict[str, str] = {}  # trash id -> state of its entry
 
     def problem(self, path: str, kind: str, detail: str, repairable: bool = False) -> None:
         self.report.problems.append(Problem(path, kind, detail, repairable))
@@ -103,6 +110,7 @@ class Checker:
         self.report.files = len(self.files)
         odd = self.odd = self._not_regular()  # never opened: links lead anywhere, FIFOs block
         self._prefetch(odd)
+        self._find_tombstones()
         referenced_tokens: set[str] = set()
         for rel, entry in sorted(self.files.items()):
             name = rel.rsplit("/", 1)[-1]
@@ -113,6 +121,7 @@ class Checker:
             else:
                 referenced_tokens |= self._file(rel)
         self._orphan_artifacts(referenced_tokens)
+        self._orphan_trash()
         self._local_directories()
         return self.report
 
@@ -142,6 +151,7 @@ class Checker:
             for rel, entry in sorted(self.files.items())
             if rel.endswith(".yaml")
             and not _is_temp(rel)
+            and not (rel.startswith(paths.TRASH + "/") and "/files/" in rel)  # never checked
             and entry.size <= _PREFETCH_MAX
             and rel not in skip
         ]
@@ -204,7 +214,13 @@ class Checker:
             except (ValueError, TypeError, KeyError, AttributeError):
                 self.problem(rel, "bad-index", "not a query index; find rebuilds it", True)
         elif parts[0] == paths.RESOURCES and len(parts) >= 5 and parts[3].isdigit():
+            vdir = "/".join(parts[:4])
+            if vdir in self.tombstones and parts[4:] != ["resource.yaml"]:
+                self._leftover(rel, vdir)
+                return set()
             return self._version_file(rel, parts)
+        elif parts[0] == paths.TRASH:
+            self._trash_file(rel, parts)
         else:
             self.problem(rel, "unknown", "a file the store layout does not have")
         return set()
@@ -296,6 +312,8 @@ class Checker:
         # now was created meanwhile; one still missing after the pointer was seen never will be
         if target not in self.files and not self.store.exists(target):
             self.problem(rel, "dangling-pointer", f"{ptype}/{pid}@{pver} does not exist", True)
+        elif target.rsplit("/", 1)[0] in self.tombstones:
+            self._leftover(rel, target.rsplit("/", 1)[0])
 
     def _manifest(self, rel: str, vdir: str, name: str) -> set[str]:
         """Check one manifest and its files; returns the copy it references. A manifest that is
@@ -405,8 +423,19 @@ class Checker:
             )
 
     def repair(self) -> None:
-        for p in self.report.problems:
-            if not p.repairable:
+        # finished trash entries first: the leftovers of a deletion they finish are then garbage
+        order = sorted(self.report.problems, key=lambda p: p.kind != "trash-incomplete")
+        finished = set()
+        for p in order:
+            if p.kind == "trash-incomplete" and p.repairable:
+                finished.add(paths.decode(p.path.split("/")[1]))
+        for p in order:
+            leftover_done = p.kind == "deleted-leftover" and self._leftover_trash(p) in finished
+            if not (p.repairable or leftover_done):
+                continue
+            if p.kind in TRASH_KINDS:
+                self._repair_trash(p)
+                self.report.repaired.append(p)
                 continue
             if p.kind == "orphan-artifact" and self._referenced_now(p.path):
                 continue  # its manifest was written meanwhile: in use after all

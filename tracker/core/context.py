@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from tracker.core.artifacts import Artifacts
 from tracker.core.items import Items
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
-from tracker.core.resources import Resources
+from tracker.core.resources import TOMBSTONE, Resources
 from tracker.core.runs import Runs
 from tracker.errors import InvalidRef, ResourceNotFound, StoreFormatError, StoreNotFound
 from tracker.store import open_store, paths
@@ -133,7 +133,7 @@ class TrackerContext:
                 return self._latest(rtype, rid)
             found = self._resources.get(rtype, rid, version)
             if found is None:
-                raise ResourceNotFound(f"no resource {resource} in {self.url}; see `tracker ls`")
+                raise ResourceNotFound(self._missing(rtype, rid, version))
             return found
         raise InvalidRef(
             f"expected a resource or a ref string like 'model_version/titanic@3', got "
@@ -141,8 +141,7 @@ class TrackerContext:
         )
 
     def _latest(self, rtype: str, rid: str) -> Resource:
-        version = self._resources.latest_version(rtype, rid)
-        found = self._resources.get(rtype, rid, version) if version else None
+        found = self._resources.latest_live(rtype, rid)
         if found is None:
             raise ResourceNotFound(
                 f"no resource {rtype}/{rid} in {self.url}; see `tracker ls {rtype}`"
@@ -151,10 +150,25 @@ class TrackerContext:
 
     def _full(self, res: Resource) -> Resource:
         """``res`` with its run_id and parent, read from its (immutable) resource file."""
-        found = self._resources.get(res.type, res.id, res.version or 0)
+        found = self._live(res)
         if found is None:
             raise ResourceNotFound(f"no resource {res.ref} in {self.url}")
         return found
+
+    def _missing(self, rtype: str, rid: str, version: int) -> str:
+        """Why ``type/id@version`` cannot be read (only on the error path: one read more)."""
+        ref = Resource(rtype, rid, version).ref
+        raw = self._resources.raw_doc(rtype, rid, version)
+        if raw is not None and TOMBSTONE in raw:
+            return (
+                f"{ref} was deleted from {self.url}; see `tracker trash`, "
+                f"and `tracker restore {ref}` to bring it back"
+            )
+        return f"no resource {ref} in {self.url}; see `tracker ls`"
+
+    def _live(self, res: Resource) -> Resource | None:
+        """``res`` in full when it exists and is not deleted (one read), else None."""
+        return self._resources.get(res.type, res.id, res.version or 0)
 
     def _value(self, res: Resource, key: str, kinds: tuple[str, ...]) -> Any:
         """The value of ``key`` in the first of ``kinds`` (tags, metadata, attrs) that has it."""

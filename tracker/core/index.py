@@ -25,7 +25,8 @@ from tracker.store.jsonform import from_json, to_json
 
 RACY_SECONDS = 3.0
 ENTRY_MAX = 64 * 1024  # JSON bytes of one version's record; larger ones are not indexed
-_DIRS = ("/attrs", "/tags", "/metadata")  # a new one of these changes its stat from None
+_RESOURCE = "/resource.yaml"  # replaced by a deletion's tombstone (and back by a restore)
+_DIRS = ("/attrs", "/tags", "/metadata", _RESOURCE)  # a new dir changes its stat from None
 
 
 class SeriesIndex:
@@ -57,7 +58,12 @@ class SeriesIndex:
             out: list[Any] = []
             for suffix in _DIRS:
                 entry = self.store.stat(vdir + suffix)
-                if entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
+                if suffix == _RESOURCE:
+                    # replaced only whole (a tombstone, a restore) while the old file still
+                    # exists, so the inode always differs: no racy-clock window to wait out
+                    if entry is None:
+                        return None  # not (yet) a version: nothing to remember
+                elif entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
                     return None
                 out.append(None if entry is None else [entry.mtime_ns, entry.ino])
             return out
@@ -81,18 +87,23 @@ class SeriesIndex:
                     self._remote.setdefault(version, []).append((rest, entry))
         return self._remote
 
-    def record(self, version: int, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """The record of ``version``: from the index when still valid, else built (and kept)."""
+    def record(
+        self, version: int, build: Callable[[], dict[str, Any] | None]
+    ) -> dict[str, Any] | None:
+        """The record of ``version``: from the index when still valid, else built (and kept);
+        None for a deleted version (kept too: its tombstone's stamp validates it)."""
         validator = self._validator(version)
         entry = self.entries.get(str(version))
         if validator is not None and isinstance(entry, dict) and entry.get("v") == validator:
+            if "r" in entry and entry["r"] is None:
+                return None  # no live version there (deleted, or never written)
             held = _valid_record(entry.get("r"), self.path, self.rtype, self.rid, version)
             if held is not None:
                 return held
         record = build()
         if validator is not None:
-            stored = to_json(record)
-            if len(json.dumps(stored, ensure_ascii=False)) <= ENTRY_MAX:
+            stored = None if record is None else to_json(record)
+            if stored is None or len(json.dumps(stored, ensure_ascii=False)) <= ENTRY_MAX:
                 self.entries[str(version)] = {"v": validator, "r": stored}
             else:  # a record this large is read from its files each time: the index stays small
                 self.entries.pop(str(version), None)

@@ -66,9 +66,17 @@ class QueryMixin(TrackerContext):
     def _record(self, res: Resource, items: bool = True) -> dict[str, Any]:
         """The flat view of a version that ``where`` expressions and ``to_pandas`` see."""
         assert res.version is not None
-        doc = self._resources.doc(res.type, res.id, res.version)
-        if doc is None:  # a number below the newest whose files were removed by hand
-            raise ResourceNotFound(f"no resource {res.ref} in {self.url}")
+        doc = self._resources.doc(res.type, res.id, res.version) or {}
+        return self._flat(res, doc, items)
+
+    def _live_record(self, res: Resource, items: bool = True) -> dict[str, Any] | None:
+        """:meth:`_record` of a version that exists and is not deleted (read afresh), else None."""
+        assert res.version is not None
+        doc = self._resources.doc(res.type, res.id, res.version, fresh=True)
+        return None if doc is None else self._flat(res, doc, items)
+
+    def _flat(self, res: Resource, doc: dict[str, Any], items: bool) -> dict[str, Any]:
+        assert res.version is not None
         record: dict[str, Any] = {
             "ref": res.ref,
             "type": res.type,
@@ -126,19 +134,19 @@ class QueryMixin(TrackerContext):
         indexes: dict[tuple[str, str], SeriesIndex] = {}
         for res in self._versions(type, id, newest_first=early):
             scanned += 1
-            try:
-                if need_items:
-                    key = (res.type, res.id)
-                    if key not in indexes:
-                        indexes[key] = SeriesIndex(self._store, res.type, res.id)
-                    rec = indexes[key].record(
-                        res.version or 0, functools.partial(self._record, res)
-                    )
-                    presence.add(rec)
-                else:
-                    rec = self._record(res, items=False)
-            except ResourceNotFound:
-                continue  # a gap: no version there, so no row
+            if need_items:
+                key = (res.type, res.id)
+                if key not in indexes:
+                    indexes[key] = SeriesIndex(self._store, res.type, res.id)
+                rec = indexes[key].record(
+                    res.version or 0, functools.partial(self._live_record, res)
+                )
+            else:
+                rec = self._live_record(res, items=False)
+            if rec is None:  # deleted (or a number whose creator died before writing it)
+                continue
+            if need_items:
+                presence.add(rec)
             if expr is not None and not expr.evaluate(rec):
                 continue
             records.append(rec)
@@ -178,7 +186,10 @@ class QueryMixin(TrackerContext):
         presence = Presence(RUNS, check_static(RUNS, expr, keys))
         records = []
         for run_id in self._runs.ids():
-            doc = self._runs.read(run_id)
+            try:
+                doc = self._runs.read(run_id)
+            except ResourceNotFound:
+                continue  # being deleted: its run.yaml moves to the trash first
             rec = run_record(doc)
             presence.add(rec)
             if expr is None or expr.evaluate(rec):
@@ -195,7 +206,8 @@ class QueryMixin(TrackerContext):
         rows = []
         for rtype in [type] if type else self._resources.types():
             for rid in self._resources.ids(rtype):
-                latest = self._resources.latest_version(rtype, rid)
+                live = self._resources.latest_live(rtype, rid)
+                latest = live.version if live is not None and live.version else 0
                 doc = self._resources.doc(rtype, rid, latest) if latest else None
                 if doc is None:
                     continue

@@ -18,12 +18,14 @@ from tracker.store import Store, paths
 from tracker.store.codec import dumps, loads, to_plain
 
 _PROBE_BEFORE_LIST = 8
+TOMBSTONE = "deleted"  # the key a deleted version's resource.yaml holds (see tracker.core.trash)
 
 
 class Resources:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._docs: dict[tuple[str, str, int], dict[str, Any]] = {}  # resource.yaml is immutable
+        # resource.yaml, parsed, with its bytes (None: taken from a snapshot, bytes unknown)
+        self._docs: dict[tuple[str, str, int], tuple[bytes | None, dict[str, Any]]] = {}
 
     # -- create ----------------------------------------------------------------------------------
     def create(
@@ -61,7 +63,7 @@ class Resources:
             if self.store.create(where, data):
                 break
             version += 1
-        self._docs[(rtype, rid, version)] = doc
+        self._docs[(rtype, rid, version)] = (data, doc)
         self.store.write(paths.head_file(rtype, rid), str(version).encode())
         res = Resource(rtype, rid, version, run_id, parent.ref if parent is not None else None)
         self.store.create(paths.run_created_file(run_id, rtype, rid, version), b"")
@@ -77,14 +79,37 @@ class Resources:
         self.store.create(path, b"")
 
     # -- read ------------------------------------------------------------------------------------
-    def doc(self, rtype: str, rid: str, version: int) -> dict[str, Any] | None:
+    def doc(self, rtype: str, rid: str, version: int, fresh: bool = False) -> dict[str, Any] | None:
+        """``resource.yaml`` of a live version; None when missing or deleted (a tombstone).
+
+        Remembered per process with its bytes (the file is immutable until a deletion replaces
+        it with its tombstone); ``fresh`` reads the bytes again, which every lookup by ref does,
+        so a version deleted by another process is never served from memory. Unchanged bytes
+        reuse the parsed document: a fresh lookup costs one small read, no YAML parse.
+        """
         key = (rtype, rid, version)
-        if key in self._docs:
-            return self._docs[key]
+        known = self._docs.get(key)
+        if known is not None and not fresh:
+            return known[1]
         where = paths.resource_file(rtype, rid, version)
         data = self.store.read(where)
-        if data is None:
+        if known is not None and data is not None and data == known[0]:
+            return known[1]
+        doc = None if data is None else self._parse(data, where, rtype, rid, version)
+        if doc is None or TOMBSTONE in doc:
+            self._docs.pop(key, None)
             return None
+        self._docs[key] = (data, doc)
+        return doc
+
+    def raw_doc(self, rtype: str, rid: str, version: int) -> dict[str, Any] | None:
+        """``resource.yaml`` as stored, a tombstone included (None when missing)."""
+        where = paths.resource_file(rtype, rid, version)
+        data = self.store.read(where)
+        return None if data is None else self._parse(data, where, rtype, rid, version)
+
+    @staticmethod
+    def _parse(data: bytes, where: str, rtype: str, rid: str, version: int) -> dict[str, Any]:
         doc = loads(data, where)
         if (
             not isinstance(doc, dict)
@@ -96,16 +121,19 @@ class Resources:
                 f"{where}: holds {doc!r:.120} instead of {rtype}/{rid}@{version}; "
                 "run `tracker fsck`"
             )
-        self._docs[key] = doc
         return doc
+
+    def forget(self, rtype: str, rid: str, version: int) -> None:
+        self._docs.pop((rtype, rid, version), None)
 
     def remember(self, rtype: str, rid: str, version: int, doc: dict[str, Any]) -> None:
         """Take a copy of ``resource.yaml`` found elsewhere (the snapshot), if it is that one."""
         if (doc.get("type"), doc.get("id"), doc.get("version")) == (rtype, rid, version):
-            self._docs.setdefault((rtype, rid, version), doc)
+            self._docs.setdefault((rtype, rid, version), (None, doc))
 
     def get(self, rtype: str, rid: str, version: int) -> Resource | None:
-        doc = self.doc(rtype, rid, version)
+        """The live version (read afresh: one read), or None when missing or deleted."""
+        doc = self.doc(rtype, rid, version, fresh=True)
         if doc is None:
             return None
         return Resource(rtype, rid, version, doc.get("run_id"), doc.get("parent"))
@@ -122,6 +150,14 @@ class Resources:
                 return version
             version += 1
         return self._max_listed(rtype, rid)
+
+    def latest_live(self, rtype: str, rid: str) -> Resource | None:
+        """The newest version that is not deleted: one read more per deleted version on top."""
+        for version in range(self.latest_version(rtype, rid), 0, -1):
+            found = self.get(rtype, rid, version)
+            if found is not None:
+                return found
+        return None
 
     def versions(self, rtype: str, rid: str) -> list[int]:
         return sorted(
@@ -147,9 +183,9 @@ class Resources:
 
     def _max_listed(self, rtype: str, rid: str) -> int:
         """The newest listed version that has its resource file (a directory without one, left
-        by damage or a foreign tool, is not a version)."""
+        by damage or a foreign tool, is not a version; a deleted one keeps its number)."""
         for version in reversed(self.versions(rtype, rid)):
-            if self.doc(rtype, rid, version) is not None:
+            if self.raw_doc(rtype, rid, version) is not None:
                 return version
         return 0
 

@@ -15,6 +15,7 @@ from tracker.base import BaseMetadataTracker
 from tracker.core import gitinfo
 from tracker.core.check import GRACE_SECONDS, Report
 from tracker.core.check import check as check_store
+from tracker.core.deleting import DeletionMixin
 from tracker.core.items import LINK_KINDS, now, values
 from tracker.core.lifecycle import LifecycleMixin
 from tracker.core.loading import LoadingMixin
@@ -36,7 +37,9 @@ ITEM_KINDS = ("attrs", "tags", "metadata")
 CLOSED = "FINISHED"
 
 
-class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadataTracker):
+class FileMetadataTracker(
+    LifecycleMixin, QueryMixin, LoadingMixin, DeletionMixin, BaseMetadataTracker
+):
     """A metadata tracker whose store is a directory or any fsspec URL.
 
     ``root``: a path or URL (default ``$TRACKER_ROOT``, else the nearest ``.tracker/`` here or
@@ -276,9 +279,10 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         held = self._items.resource_doc(vdir, listing)
         if held is not None:
             self._resources.remember(res.type, res.id, res.version, held)
-        doc = self._resources.doc(res.type, res.id, res.version)
+        # without a snapshot, read afresh: a version deleted meanwhile must not describe itself
+        doc = self._resources.doc(res.type, res.id, res.version, fresh=held is None)
         if doc is None:
-            raise ResourceNotFound(f"no resource {res.ref} in {self.url}; see `tracker ls`")
+            raise ResourceNotFound(self._missing(res.type, res.id, res.version))
         loaded = self._items.load(vdir, kinds, listing)
         links: dict[str, list[str]] = {kind: [] for kind in LINK_KINDS}
         for rel in listing:

@@ -149,6 +149,12 @@ class Store(ABC):
         """Delete a file (or a whole tree); missing is not an error."""
 
     @abstractmethod
+    def move(self, src: str, dst: str) -> bool:
+        """Move one file (a rename locally; copy then delete on object stores, which cannot
+        rename), replacing ``dst``; False when ``src`` no longer exists. Emptied directories
+        are removed locally, so a moved-out tree leaves no husk behind."""
+
+    @abstractmethod
     def size(self, path: str) -> int | None:
         """The file's size in bytes, or None when it does not exist."""
 

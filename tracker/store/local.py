@@ -310,6 +310,31 @@ class LocalStore(Store):
         except (FileNotFoundError, NotADirectoryError):
             return
 
+    def move(self, src: str, dst: str) -> bool:
+        full, target = self._abs(src), self._abs(dst)
+        try:
+            try:
+                os.replace(full, target)
+            except FileNotFoundError:
+                if not os.path.lexists(full):
+                    return False
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.replace(full, target)
+        except FileNotFoundError:
+            return False
+        self._sync_dir(target)
+        self._prune(os.path.dirname(full))
+        return True
+
+    def _prune(self, directory: str) -> None:
+        """``rmdir`` emptied directories upwards (never the root; stops at the first non-empty)."""
+        while directory.startswith(self.root + "/"):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                return
+            directory = os.path.dirname(directory)
+
     def stat(self, path: str) -> Entry | None:
         try:
             return _entry(path.rsplit("/", 1)[-1], os.lstat(self._abs(path)))

@@ -258,6 +258,16 @@ class FsspecStore(Store):
         except FileNotFoundError:
             return
 
+    def move(self, src: str, dst: str) -> bool:
+        full, target = self._abs(src), self._abs(dst)
+        try:
+            with self._errors("copy", src):
+                self.fs.copy(full, target)  # server-side on S3: no download
+        except FileNotFoundError:
+            return False
+        self.remove(src)
+        return True
+
     def stat(self, path: str) -> Entry | None:
         full = self._abs(path)
         self._fresh(full)
