@@ -4,12 +4,14 @@ as plain YAML files and copied artifacts under a local directory or any fsspec U
 from tracker.base import BaseMetadataTracker
 from tracker.core.resource import Resource, parse_ref
 from tracker.core.results import Results
+from tracker.store.chunks import MetricPoint
 from tracker.core.tracker import FileMetadataTracker, Tracker
 from tracker.errors import (
     ArtifactNotFound,
     ChecksumMismatch,
     CorruptFile,
     ExpressionError,
+    InvalidArgument,
     InvalidKey,
     InvalidRef,
     KeyCollision,
@@ -34,9 +36,11 @@ __all__ = [
     "CorruptFile",
     "ExpressionError",
     "FileMetadataTracker",
+    "InvalidArgument",
     "InvalidKey",
     "InvalidRef",
     "KeyCollision",
+    "MetricPoint",
     "MissingDependency",
     "Resource",
     "ResourceNotFound",

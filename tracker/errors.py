@@ -82,3 +82,7 @@ class VersionControlError(TrackerError, ValueError):
 
 class MissingDependency(TrackerError, ImportError):
     """An optional extra (pandas, s3fs, tqdm) is needed for what was asked; says what to install."""
+
+
+class InvalidArgument(TrackerError, TypeError):
+    """A call with an argument the method does not take (says which method to use instead)."""

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracker.core.artifacts import Artifacts
 from tracker.core.items import Items
+from tracker.core.metrics import Metrics
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.resources import Resources
 from tracker.core.runs import Runs
@@ -38,6 +39,7 @@ class TrackerContext:
         def get_prev_resource_version(self, resource: Any, *a: Any, **k: Any) -> Any: ...
         def get_resource(self, id: str, type: str | None = None, *a: Any, **k: Any) -> Any: ...
         def _record(self, res: Resource, items: bool = True) -> dict[str, Any]: ...
+        def get_metrics(self, resource: Any) -> dict[str, Any]: ...
 
     def __init__(
         self,
@@ -62,6 +64,7 @@ class TrackerContext:
         self._artifacts = Artifacts(self._store, cache_dir, progress)
         self._runs = Runs(self._store, self._items, run_name, git_path, git)
         self._runs.on_exit = self._stop_with
+        self._metrics = Metrics(self._store, self._run)  # metric series (tracker.core.metrics)
         self.trusted_modules = tuple(trusted_modules)
         self._format_checked = False
         self._format_written = False

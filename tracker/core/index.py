@@ -23,7 +23,7 @@ from tracker.store.base import Entry
 from tracker.store.jsonform import from_json, to_json
 
 RACY_SECONDS = 3.0
-_DIRS = ("/attrs", "/tags", "/metadata")  # a new one of these changes its stat from None
+_DIRS = ("/attrs", "/tags", "/metadata", "/metrics")  # a new one changes its stat from None
 
 
 class SeriesIndex:
@@ -55,6 +55,10 @@ class SeriesIndex:
                 if entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
                     return None
                 out.append(None if entry is None else [entry.mtime_ns, entry.ino])
+            for entry in self.store.list(vdir + "/" + paths.METRICS, detail=True):  # one per key
+                if now - entry.mtime_ns < RACY_SECONDS * 1e9:
+                    return None
+                out.append([entry.name, entry.mtime_ns, entry.ino])
             return out
         files = self._remote_files().get(str(version), [])
         if not files or any(not e.etag for _, e in files):

@@ -23,7 +23,7 @@ from tracker.store import paths
 if TYPE_CHECKING:
     from tracker.core.expr import Expression
 
-_ITEM_ROOTS = ("tags", "metadata", "attrs")
+_ITEM_ROOTS = ("tags", "metadata", "attrs", "metrics")
 
 
 def parse_order(order_by: str | None) -> list[tuple[tuple[str, ...], bool]]:
@@ -98,10 +98,12 @@ class QueryMixin(TrackerContext):
             "created_at": doc.get("created_at"),
         }
         if items:
-            loaded = self._items.load(paths.version_dir(res.type, res.id, res.version), _ITEM_ROOTS)
+            vdir = paths.version_dir(res.type, res.id, res.version)
+            loaded = self._items.load(vdir, ("tags", "metadata", "attrs"))
             record["tags"] = values(loaded["tags"])
             record["metadata"] = values(loaded["metadata"])
             record["attrs"] = {**(doc.get("attributes") or {}), **values(loaded["attrs"])}
+            record["metrics"] = self.get_metrics(res)  # last value per key
         return record
 
     def _versions(self, type: str | None, id: str | None, newest_first: bool) -> Iterator[Resource]:

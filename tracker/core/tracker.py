@@ -18,10 +18,17 @@ from tracker.core.check import check as check_store
 from tracker.core.items import LINK_KINDS, now, values
 from tracker.core.lifecycle import LifecycleMixin
 from tracker.core.loading import LoadingMixin
+from tracker.core.metrics_api import MetricsMixin
 from tracker.core.query import QueryMixin
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.runs import FAILED, FINISHED
-from tracker.errors import ArtifactNotFound, ResourceNotFound, UnsupportedValue, VersionControlError
+from tracker.errors import (
+    ArtifactNotFound,
+    InvalidArgument,
+    ResourceNotFound,
+    UnsupportedValue,
+    VersionControlError,
+)
 from tracker.store import paths
 from tracker.store.codec import to_plain
 
@@ -29,7 +36,9 @@ ITEM_KINDS = ("attrs", "tags", "metadata")
 CLOSED = "FINISHED"
 
 
-class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadataTracker):
+class FileMetadataTracker(
+    LifecycleMixin, QueryMixin, LoadingMixin, MetricsMixin, BaseMetadataTracker
+):
     """A metadata tracker whose store is a directory or any fsspec URL.
 
     ``root``: a path or URL (default ``$TRACKER_ROOT``, else ``./.tracker``); ``storage_options``
@@ -44,6 +53,7 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         self._stop_with(status)
 
     def _stop_with(self, status: str) -> None:
+        self._metrics.flush()  # metric points buffered by this process (tracker.core.metrics)
         if self._runs.current is None:
             return
         run_id = self._runs.current
@@ -137,6 +147,7 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
                 return
         else:
             self._write_items(res, "attrs", {"end_time": now(), "status": status})
+        self._metrics.compact((res.type, res.id, res.version))  # flush + compact.tsv per key
         doc = self._resources.doc(res.type, res.id, res.version)
         self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"), resource=doc)
 
@@ -198,7 +209,13 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         return self._read_item(resource, "tags", key, default)
 
     def log_metadata(self, resource: Any, id: str, data: Any, *args: Any, **kwargs: Any) -> None:
-        """Store ``data`` under metadata ``id`` (last writer wins)."""
+        """Store ``data`` under metadata ``id`` (last writer wins). A value per step is a metric:
+        ``step=`` raises :class:`InvalidArgument` pointing to ``log_metric``."""
+        if "step" in kwargs:
+            raise InvalidArgument(
+                f"log_metadata({id!r}, ..., step={kwargs['step']!r}): metadata keeps one value "
+                f"per key; for a value per step use log_metric(resource, {id!r}, value, step=...)"
+            )
         self._write_items(resource, "metadata", {id: data})
 
     def get_metadata(

@@ -195,3 +195,16 @@ def run_created_file(run_id: str, rtype: str, rid: str, version: int) -> str:
 def encode_relpath(rel: str) -> str:
     """A relative path inside an artifact: each segment encoded, so none is ``..`` or absolute."""
     return "/".join(encode(part, "artifact file name") for part in rel.split("/"))
+
+
+# --- metric series (tracker.store.chunks, tracker.core.metrics) ---------------------------------
+METRICS = "metrics"
+
+
+def metrics_dir(rtype: str, rid: str, version: int) -> str:
+    """``<v>/metrics/``: one directory per key, holding immutable chunks (one writer each)."""
+    return join(version_dir(rtype, rid, version), METRICS)
+
+
+def metric_dir(rtype: str, rid: str, version: int, key: str) -> str:
+    return join(metrics_dir(rtype, rid, version), encode(key, "metric key"))
