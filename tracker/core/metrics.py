@@ -272,8 +272,10 @@ class Metrics:
             names = {n: e.stamp for n, e in listing.items() if chunks.CHUNK_NAME.fullmatch(n)}
             if not names or not self._needs_compaction(vkey, segment, listing, names):
                 continue
-            key = paths.decode(segment)
-            rows = self._read_key(vkey, key, listing)
+            try:
+                rows = self._read_key(vkey, paths.decode(segment), listing)
+            except CorruptFile:
+                continue  # a damaged chunk: readers refuse it and fsck reports it; close anyway
             data = chunks.encode_compact(segment, names, rows)
             self.store.write(paths.join(paths.metrics_dir(*vkey), segment, chunks.COMPACT), data)
             written += 1
