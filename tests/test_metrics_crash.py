@@ -96,11 +96,11 @@ def _verify_crashes(root: str, ref: str, kills: int, acked: dict[int, int], opti
         assert [tuple(p) for p in history] == [
             (i, 1000.0 + i, seed + i / 2) for i in range(n)
         ], seed
-        shared_steps.update(range(n))
+        shared_steps.update(range(acked.get(seed, 0)))
     shared = t.get_metric_history(ref, "shared")
     assert [p.step for p in shared] == sorted(p.step for p in shared)
     assert {p.step for p in shared} >= shared_steps
-    assert len(shared) == sum(len(t.get_metric_history(ref, f"p{s}")) for s in range(1, kills + 1))
+    assert len(shared) >= sum(acked.values())  # every acknowledged flush of the shared key too
 
 
 @pytest.mark.parametrize("where", ["local", "s3"])
