@@ -16,7 +16,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from tracker import Tracker  # noqa: E402
+from tracker import Tracker
 
 
 def _tracker(root: str) -> Tracker:

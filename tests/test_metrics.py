@@ -184,7 +184,7 @@ def test_broken_compaction_is_ignored_and_repairable(backend, tracker):
     assert f"{M}/loss/compact.tsv" not in backend.files()
 
 
-# -- S3 request budget -------------------------------------------------------------------------------
+# -- S3 request budget ---------------------------------------------------------------------------
 def test_s3_one_put_per_flushed_chunk(s3_backend):
     t = s3_backend.make()
     exp = t.create_resource("exp", type="experiment")

@@ -93,9 +93,9 @@ def _verify_crashes(root: str, ref: str, kills: int, acked: dict[int, int], opti
         n = len(history)
         assert n >= acked.get(seed, 0), (seed, n, acked.get(seed))
         # a prefix of what the writer logged, every point exact (chunks land whole, in order)
-        assert [tuple(p) for p in history] == [
-            (i, 1000.0 + i, seed + i / 2) for i in range(n)
-        ], seed
+        assert [tuple(p) for p in history] == [(i, 1000.0 + i, seed + i / 2) for i in range(n)], (
+            seed
+        )
         shared_steps.update(range(acked.get(seed, 0)))
     shared = t.get_metric_history(ref, "shared")
     assert [p.step for p in shared] == sorted(p.step for p in shared)

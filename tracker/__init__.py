@@ -4,7 +4,6 @@ as plain YAML files and copied artifacts under a local directory or any fsspec U
 from tracker.base import BaseMetadataTracker
 from tracker.core.resource import Resource, parse_ref
 from tracker.core.results import Results
-from tracker.store.chunks import MetricPoint
 from tracker.core.tracker import FileMetadataTracker, Tracker
 from tracker.errors import (
     ArtifactNotFound,
@@ -26,6 +25,7 @@ from tracker.errors import (
     UntrustedCode,
     VersionControlError,
 )
+from tracker.store.chunks import MetricPoint
 
 __version__ = "0.1.0"
 

@@ -21,7 +21,7 @@ import time
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))  # tests/
-from benchmarks.bench import fresh_dir, load_mlflow, mlflow_uri, ram_base  # noqa: E402
+from benchmarks.bench import fresh_dir, load_mlflow, mlflow_uri, ram_base
 
 pc = time.perf_counter
 
@@ -189,7 +189,8 @@ def report(result: dict[str, Any]) -> str:
         ("log_metric per point (ours buffered | MLflow log_metric)", us(o["per_point_s"]),
          us(m.get("log_metric_s")), ratio(o["per_point_s"], m.get("log_metric_s"))),
         ("per point vs MLflow log_batch (1,000 per call)", us(o["per_point_s"]),
-         us(m.get("log_batch_per_point_s")), ratio(o["per_point_s"], m.get("log_batch_per_point_s"))),
+         us(m.get("log_batch_per_point_s")),
+         ratio(o["per_point_s"], m.get("log_batch_per_point_s"))),
         (f"read {result['points']:,} points, chunks (ours) | get_metric_history",
          ms(o["read_chunks_s"]), ms(m.get("read_s")), ratio(o["read_chunks_s"], m.get("read_s"))),
         (f"read {result['points']:,} points, compacted (ours) | get_metric_history",

@@ -292,7 +292,9 @@ def record_demo(root: str) -> dict[str, Any]:
     url = Tracker(root, git=False).url
     base = f"tracker --root {shlex.quote(url)}"
     # the figure goes next to a local store (not into the working directory)
-    plot_out = "val_loss.svg" if "://" in url else os.path.join(os.path.dirname(url), "val_loss.svg")
+    plot_out = (
+        "val_loss.svg" if "://" in url else os.path.join(os.path.dirname(url), "val_loss.svg")
+    )
     commands = [
         f"{base} runs",
         f"{base} ls",

@@ -113,4 +113,3 @@ def run_plot(args: argparse.Namespace) -> int:
         {"out": out, "key": args.key, "curves": drawn},
         lambda: f"wrote {out} ({args.key}, {drawn} curve{'s' if drawn != 1 else ''})",
     )
-

@@ -8,7 +8,8 @@ one per series (``versions`` is the count); ``--format csv`` has the same column
 ``metadata`` (objects), ``artifacts`` (``{artifact_id: {name, kind, size, files, sha256,
 logged_at}}``, ``files`` being a count), ``children``, ``lineage`` (the versions it was trained on)
 and ``used_by`` (lists of refs), ``metrics`` (``{key: {value, step, timestamp, count}}``: the
-last point of each metric series and how many points it has). For a run id, see :mod:`tracker.cli.runs`.
+last point of each metric series and how many points it has). For a run id, see
+:mod:`tracker.cli.runs`.
 
 ``find --json``: a list of flat objects, one per version: ``ref``, ``type``, ``id``, ``version``,
 ``run_id``, ``parent``, ``created_at``, then ``tags.<key>``, ``metadata.<key>`` and

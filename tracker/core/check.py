@@ -15,7 +15,8 @@ artifact is missing only if it is still missing when looked up again.
 
 Problem kinds: ``temp-file``, ``unparsable``, ``identity``, ``bad-hint``, ``bad-snapshot``
 (derived data: repairable), ``bad-chunk`` (a metric chunk that does not decode exactly),
-``bad-compaction`` (a metric key's derived ``compact.tsv``: repairable), ``bad-pointer``, ``dangling-pointer``, ``orphan-version``,
+``bad-compaction`` (a metric key's derived ``compact.tsv``: repairable), ``bad-pointer``,
+``dangling-pointer``, ``orphan-version``,
 ``bad-manifest``, ``artifact-missing``, ``artifact-size``, ``artifact-checksum``,
 ``orphan-artifact``, ``symlink``, ``special-file``, ``unknown``.
 """

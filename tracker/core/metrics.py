@@ -45,9 +45,9 @@ def metric_value(key: str, value: Any) -> int | float:
     """``value`` as a plain int or float (numpy scalars included); UnsupportedValue otherwise."""
     kind = type(value)
     if kind is float or kind is int:
-        return value  # type: ignore[no-any-return]
-    if isinstance(value, bool) or getattr(value, "dtype", None) is not None and (
-        getattr(value.dtype, "kind", "") == "b"
+        return value
+    if isinstance(value, bool) or (
+        getattr(value, "dtype", None) is not None and (getattr(value.dtype, "kind", "") == "b")
     ):
         raise UnsupportedValue(
             f"metric {key!r}: {value!r} is a bool; log 0/1 if you mean a number, or a tag"
@@ -87,7 +87,7 @@ def metric_time(key: str, timestamp: Any) -> float:
 
 
 class _Series:
-    __slots__ = ("vkey", "key", "segment", "points", "next_step")
+    __slots__ = ("key", "next_step", "points", "segment", "vkey")
 
     def __init__(self, vkey: VKey, key: str) -> None:
         self.vkey, self.key = vkey, key
@@ -318,6 +318,7 @@ def _gc_paused() -> Iterator[None]:
 
 
 _order = operator.itemgetter(0, 1)  # (step, timestamp); a stable sort keeps writer order
+
 
 def _timer(ref: weakref.ref[Metrics], wake: threading.Event) -> None:
     """Flush stale buffers every ``flush_seconds`` while the service lives."""

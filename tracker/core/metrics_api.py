@@ -65,7 +65,9 @@ class MetricsMixin(TrackerContext):
         from tracker.core.metrics import metric_value
 
         if not isinstance(metrics, Mapping):
-            raise UnsupportedValue(f"log_metrics takes a mapping {{key: value}}, got {metrics!r:.60}")
+            raise UnsupportedValue(
+                f"log_metrics takes a mapping {{key: value}}, got {metrics!r:.60}"
+            )
         for k, v in metrics.items():
             metric_value(_key(k), v)
         vkey = self._vkey(resource)[1]
@@ -79,7 +81,9 @@ class MetricsMixin(TrackerContext):
 
     def get_metrics(self, resource: Any) -> dict[str, int | float]:
         """The last value of every key (by step, then timestamp)."""
-        return {k: v["value"] for k, v in self._metrics.last_values(self._vkey(resource)[1]).items()}
+        return {
+            k: v["value"] for k, v in self._metrics.last_values(self._vkey(resource)[1]).items()
+        }
 
     def metric_summary(self, resource: Any) -> dict[str, dict[str, Any]]:
         """``{key: {value, step, timestamp, count}}`` of the last point of every key."""
@@ -98,8 +102,14 @@ class MetricsMixin(TrackerContext):
             run_id = self._full(res).run_id
             for key, rows in self._metrics.histories(vkey, wanted).items():
                 table.extend(
-                    {"ref": res.ref, "run_id": run_id, "key": key, "step": s, "timestamp": t,
-                     "value": v}
+                    {
+                        "ref": res.ref,
+                        "run_id": run_id,
+                        "key": key,
+                        "step": s,
+                        "timestamp": t,
+                        "value": v,
+                    }
                     for s, t, v in rows
                 )
         return table

@@ -63,7 +63,9 @@ def _metric_rows(tracker: Any, resource: Any) -> list[str]:
         return [_header("metrics"), f"<tr>{_cell(type(exc).__name__)}{_cell(exc)}</tr>"]
     if not summary:
         return []
-    pairs = {k: f"{m['value']!r} (step {m['step']}, {m['count']} points)" for k, m in summary.items()}
+    pairs = {
+        k: f"{m['value']!r} (step {m['step']}, {m['count']} points)" for k, m in summary.items()
+    }
     return [_header("metrics"), *_pairs(pairs)]
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 import math
 import os
+
 from tracker.errors import MissingDependency, UnsupportedValue
 
 Series = list[tuple[str, list[tuple[int, float]]]]
@@ -108,9 +109,7 @@ class Figure:
                 f'stroke="#eee"/><text x="{left - 5}" y="{sy(t) + 4:.1f}" '
                 f'text-anchor="end">{label}</text>'
             )
-        parts.append(
-            f'<text x="{left + pw / 2}" y="{h - 8}" text-anchor="middle">step</text>'
-        )
+        parts.append(f'<text x="{left + pw / 2}" y="{h - 8}" text-anchor="middle">step</text>')
         for i, (label, pts) in enumerate(curves):
             color = _COLORS[i % len(_COLORS)]
             if pts:

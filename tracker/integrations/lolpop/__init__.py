@@ -49,7 +49,8 @@ def plugin_path() -> str:
 
 
 def register() -> str:
-    """Make lolpop resolve ``FileMetadataTracker`` and ``FileMetricsTracker``; idempotent; returns :func:`extension_dir`.
+    """Make lolpop resolve ``FileMetadataTracker`` and ``FileMetricsTracker``; idempotent;
+    returns :func:`extension_dir`.
 
     Before ``import lolpop`` it only puts the extension directory on ``sys.path`` (lolpop's
     ``pkgutil.extend_path`` picks it up). After, it also extends the already computed package
