@@ -483,7 +483,7 @@ def test_e2e_on_s3(s3_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPat
             store.get_resource(MODEL, type="model"), "prediction_job"
         )
         assert job is not None and store.get_prediction_job_model_version(job) == mv
-        assert store.get_metadata(job, "metric_num_ground_truth_observations") == 25
+        assert store.get_metrics(job)["num_ground_truth_observations"] == 25  # a metric series
         dv = store.get_resource("train_data", "dataset_version")
         assert "PassengerId" in Path(store.get_artifact(dv, "data_profile")).read_text()
         assert store.check().ok
