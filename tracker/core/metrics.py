@@ -237,10 +237,25 @@ class Metrics:
         with _gc_paused():
             return list(map(MetricPoint._make, self._read_key(vkey, key, listing)))
 
-    def histories(self, vkey: VKey, keys: Iterable[str] | None = None) -> dict[str, list[Row]]:
+    def _walk(self, vkey: VKey, listing: dict[str, Entry] | None = None) -> dict[str, Entry]:
+        """Files under ``<v>/metrics/`` (relative to it). ``listing``: a recursive listing of the
+        whole version a caller already has (object stores), which then costs no request."""
+        prefix = paths.METRICS + "/"
+        if listing is None and not self.store.is_local:
+            listing = self.store.walk(paths.version_dir(*vkey))  # never empty: no extra probe
+        if listing is None:
+            return self.store.walk(paths.metrics_dir(*vkey))
+        return {rel[len(prefix) :]: e for rel, e in listing.items() if rel.startswith(prefix)}
+
+    def histories(
+        self,
+        vkey: VKey,
+        keys: Iterable[str] | None = None,
+        version_listing: dict[str, Entry] | None = None,
+    ) -> dict[str, list[Row]]:
         """Merged rows of every key (or of ``keys``) of a version, from one recursive listing."""
         by_key: dict[str, dict[str, Entry]] = {}
-        for rel, entry in self.store.walk(paths.metrics_dir(*vkey)).items():
+        for rel, entry in self._walk(vkey, version_listing).items():
             segment, _, name = rel.partition("/")
             if name and "/" not in name:
                 by_key.setdefault(paths.decode(segment), {})[name] = entry
@@ -251,10 +266,12 @@ class Metrics:
         wanted = sorted(by_key) if keys is None else [k for k in keys if k in by_key]
         return {k: self._read_key(vkey, k, by_key[k]) for k in wanted}
 
-    def last_values(self, vkey: VKey) -> dict[str, dict[str, Any]]:
+    def last_values(
+        self, vkey: VKey, version_listing: dict[str, Entry] | None = None
+    ) -> dict[str, dict[str, Any]]:
         """``{key: {value, step, timestamp, count}}``: the last point by (step, timestamp)."""
         out = {}
-        for key, rows in self.histories(vkey).items():
+        for key, rows in self.histories(vkey, None, version_listing).items():
             if rows:
                 step, ts, value = rows[-1]
                 out[key] = {"value": value, "step": step, "timestamp": ts, "count": len(rows)}
@@ -266,7 +283,7 @@ class Metrics:
         already cover; returns how many were written."""
         self.flush(vkey)
         written = 0
-        walked = self.store.walk(paths.metrics_dir(*vkey))
+        walked = self._walk(vkey)
         by_key: dict[str, dict[str, Entry]] = {}
         for rel, entry in walked.items():
             segment, _, name = rel.partition("/")

@@ -99,11 +99,15 @@ class QueryMixin(TrackerContext):
         }
         if items:
             vdir = paths.version_dir(res.type, res.id, res.version)
-            loaded = self._items.load(vdir, ("tags", "metadata", "attrs"))
+            listing = self._items.listing(vdir, ("tags", "metadata", "attrs"))
+            loaded = self._items.load(vdir, ("tags", "metadata", "attrs"), listing)
             record["tags"] = values(loaded["tags"])
             record["metadata"] = values(loaded["metadata"])
             record["attrs"] = {**(doc.get("attributes") or {}), **values(loaded["attrs"])}
-            record["metrics"] = self.get_metrics(res)  # last value per key
+            # last value per metric key; an object store's listing already holds the chunks
+            whole = None if self._store.is_local else listing
+            last = self._metrics.last_values((res.type, res.id, res.version), whole)
+            record["metrics"] = {k: v["value"] for k, v in last.items()}
         return record
 
     def _versions(self, type: str | None, id: str | None, newest_first: bool) -> Iterator[Resource]:
