@@ -64,6 +64,8 @@ def metric_value(key: str, value: Any) -> int | float:
 
 
 def metric_step(key: str, step: Any) -> int:
+    if type(step) is int and -(1 << 63) <= step < 1 << 63:
+        return step
     if isinstance(step, bool) or not isinstance(step, numbers.Integral):
         raise UnsupportedValue(f"metric {key!r}: step must be an int (or None), got {step!r}")
     out = int(step)
@@ -74,6 +76,8 @@ def metric_step(key: str, step: Any) -> int:
 
 def metric_time(key: str, timestamp: Any) -> float:
     """Seconds since the epoch from a number or a datetime (naive means local time)."""
+    if type(timestamp) is float and math.isfinite(timestamp):
+        return timestamp
     if isinstance(timestamp, _dt.datetime):
         return timestamp.timestamp()
     if isinstance(timestamp, numbers.Real) and not isinstance(timestamp, bool):
