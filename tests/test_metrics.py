@@ -10,7 +10,7 @@ import os
 import numpy as np
 import pytest
 
-from tracker import CorruptFile, InvalidArgument, MetricPoint, UnsupportedValue
+from tracker import CorruptFile, InvalidArgument, InvalidKey, MetricPoint, UnsupportedValue
 from tracker.core.check import check
 from tracker.core.metrics import Metrics
 from tracker.store import chunks
@@ -64,6 +64,8 @@ def test_values_refused_with_nothing_written(backend, tracker):
         tracker.log_metric(exp, "loss", 1.0, timestamp="yesterday")
     with pytest.raises(UnsupportedValue):
         tracker.log_metrics(exp, {"a": 1.0, "b": "x"})  # checked before any is buffered
+    with pytest.raises(InvalidKey, match="too long"):
+        tracker.log_metrics(exp, {"a": 1.0, "k" * 300: 2.0})
     tracker.flush()
     assert tracker.get_metrics(exp) == {}
     assert not [f for f in backend.files() if "/metrics/" in f]

@@ -12,6 +12,7 @@ from tracker.core.context import TrackerContext
 from tracker.core.metrics import VKey
 from tracker.core.resource import Resource
 from tracker.errors import MissingDependency, UnsupportedValue
+from tracker.store import paths
 from tracker.store.chunks import MetricPoint
 
 TABLE_COLUMNS = ("ref", "run_id", "key", "step", "timestamp", "value")
@@ -133,8 +134,10 @@ class MetricsMixin(TrackerContext):
 
 
 def _key(key: Any) -> str:
+    """``key`` checked now (a string that can name a directory), so a batch fails whole."""
     if not isinstance(key, str) or not key:
         raise UnsupportedValue(f"a metric key is a non-empty string, got {key!r:.60}")
+    paths.encode(key, "metric key")  # InvalidKey when it cannot (e.g. too long)
     return key
 
 
