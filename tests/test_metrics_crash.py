@@ -1,11 +1,12 @@
 """Metric series under kill -9 and under many concurrent writers, locally and on S3.
 
 Crash: writers (``tests/metrics_worker.py crash``) log two keys and acknowledge each ``flush()``
-in a log file; each is SIGKILLed at a random moment (50 kills per run, 300 with ``--torture``).
+in a log file; each is SIGKILLed at a random moment (50 kills locally and 10 on S3 per run, 300
+with ``--torture``).
 Afterwards every acknowledged point reads back exactly, every chunk decodes (none is ever
 partially visible), and fsck finds nothing but temp files of the killed writers.
 
-Concurrency: 8 processes log 10,000 points each on one key of one version (S3: 2,000 each unless
+Concurrency: 8 processes log 10,000 points each on one key of one version (S3: 1,000 each unless
 ``--torture``); the merged history holds exactly every point, in step order.
 """
 
@@ -86,7 +87,7 @@ def _verify_crashes(root: str, ref: str, kills: int, acked: dict[int, int], opti
     report = check(t._store, verify=False)
     assert {p.kind for p in report.problems} <= {"temp-file"}, report.as_dict()
     assert check(t._store, repair=True, grace=0).ok
-    assert sum(1 for n in acked.values() if n) >= 10, acked  # the test did test something
+    assert sum(1 for n in acked.values() if n) >= kills // 3, acked  # it tested something
     shared_steps: set[int] = set()
     for seed in range(1, kills + 1):
         history = t.get_metric_history(ref, f"p{seed}")
@@ -111,7 +112,7 @@ def test_kill9_writers_lose_only_unflushed_points(where, tmp_path, torture, requ
     else:
         backend = request.getfixturevalue("s3_backend")
         root, options = backend.root, backend.storage_options
-        kills = kills if torture else 20  # slower per writer; 50+ locally, 300 under --torture
+        kills = kills if torture else 10  # slower per writer; 50 locally, 300 under --torture
     ref = _target(root, options)
     acked = _crash_loop(root, ref, str(tmp_path), kills, options)
     _verify_crashes(root, ref, kills, acked, options)
@@ -125,7 +126,7 @@ def test_eight_writers_one_key_exact_merge(where, tmp_path, torture, request) ->
     else:
         backend = request.getfixturevalue("s3_backend")
         root, options = backend.root, backend.storage_options
-        n = 10_000 if torture else 2_000
+        n = 10_000 if torture else 1_000
     ref = _target(root, options)
     procs = [
         subprocess.Popen(
