@@ -82,6 +82,7 @@ def test_adapter_package_needs_no_lolpop(tmp_path: Path) -> None:
         assert (shim / "file_metadata_tracker.py").is_file(), shim
         assert Path(tl.plugin_path()).is_file() and tl.CLASS_NAME == "FileMetadataTracker"
         assert tl.METRICS_CLASS_NAME == "FileMetricsTracker"
+        assert tl.REPOSITORY_CLASS_NAME == "FileModelRepository"
         try:
             import tracker.integrations.lolpop.metadata_tracker.file_metadata_tracker
         except ImportError:
@@ -160,6 +161,34 @@ def test_metrics_tracker_writes_series_into_the_same_store(adapter: Any, tmp_pat
     adapter.tracker.flush()
     chunks = list((tmp_path / "store/resources/experiment").rglob("metrics/valid_f1/*.tsv"))
     assert len(chunks) == 1 and chunks[0].read_text().splitlines()[2].endswith("\t0.7")
+
+
+def test_model_repository_records_the_registry_states(adapter: Any) -> None:
+    from lolpop.utils import common_utils as utils
+
+    cls = utils.load_class("FileModelRepository")
+    assert cls.__module__.split(".")[-2] == "model_repository"
+    repo = cls(
+        conf={},
+        is_standalone=True,
+        dependent_integrations={
+            "component": {"logger": adapter.logger, "metadata_tracker": adapter}
+        },
+    )
+    assert repo.type == "model_repository" and repo.tracker is adapter.tracker
+    mv1 = adapter.create_resource(MODEL, type="model_version")
+    mv2 = adapter.create_resource(MODEL, type="model_version")
+    assert repo.register_model(mv1, object()) == mv1
+    assert adapter.get_metadata(mv1, "status") == "REGISTERED"
+    promotion = repo.promote_model(repo.register_model(mv1, object()))
+    assert promotion == mv1 and adapter.get_metadata(mv1, "status") == "PROMOTED"
+    assert repo.check_approval(promotion) is False
+    assert repo.approve_model(promotion) is True and repo.check_approval(promotion) is True
+    assert adapter.get_metadata(mv1, "approved") is True
+    repo.promote_model(repo.register_model(mv2, object()))  # mv1 was promoted, never deployed
+    assert adapter.get_metadata(mv1, "status") == "DEMOTED"
+    assert adapter.get_metadata(mv2, "status") == "PROMOTED"
+    assert adapter.get_metadata(mv2, "registered_model") == "object"
 
 
 def test_lolpop_sees_a_metadata_tracker(adapter: Any, tmp_path: Path) -> None:
@@ -365,6 +394,10 @@ def test_e2e_model_versions_and_winners(store: Tracker) -> None:
     mv1 = store.get_resource(MODEL, type="model_version", version=1)
     mv2 = store.get_resource(MODEL, type="model_version", version=2)
     assert store.get_metadata(mv1, "status") == "DEPLOYED"  # the first model is always deployed
+    # FileModelRepository: registered, promoted and approved as metadata of the version
+    assert store.get_metadata(mv1, "registered_model") == "XGBoostModelTrainer"
+    assert store.get_metadata(mv1, "promoted_to") == "Production"
+    assert store.get_metadata(mv1, "approved") is True
     assert store.get_currently_deployed_model_version(mv2) == mv1
     assert "model_drift_report" in store.artifacts(mv2)  # compared with the deployed model
 

@@ -1,5 +1,6 @@
 """Use the tracker as lolpop's metadata tracker (``metadata_tracker: FileMetadataTracker``) and
-metrics tracker (``metrics_tracker: FileMetricsTracker``).
+metrics tracker (``metrics_tracker: FileMetricsTracker``) and model repository
+(``model_repository: FileModelRepository``).
 
 lolpop finds components by class name among its built-ins, its extensions (directories named
 ``lolpop/extension/<ext>/component/<type>/`` on ``sys.path`` when lolpop is imported) and the
@@ -19,18 +20,28 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-__all__ = ["CLASS_NAME", "METRICS_CLASS_NAME", "extension_dir", "plugin_path", "register"]
+__all__ = [
+    "CLASS_NAME",
+    "METRICS_CLASS_NAME",
+    "REPOSITORY_CLASS_NAME",
+    "extension_dir",
+    "plugin_path",
+    "register",
+]
 
 CLASS_NAME = "FileMetadataTracker"
 """The name to put under ``component: metadata_tracker:`` in a lolpop config."""
 
 METRICS_CLASS_NAME = "FileMetricsTracker"
 """The name to put under ``component: metrics_tracker:``."""
+REPOSITORY_CLASS_NAME = "FileModelRepository"
+"""The name to put under ``component: model_repository:``."""
 
 _HERE = Path(__file__).resolve().parent
 _ADAPTERS = {
     CLASS_NAME: "tracker.integrations.lolpop.metadata_tracker.file_metadata_tracker",
     METRICS_CLASS_NAME: "tracker.integrations.lolpop.metrics_tracker.file_metrics_tracker",
+    REPOSITORY_CLASS_NAME: "tracker.integrations.lolpop.model_repository.file_model_repository",
 }
 
 
@@ -49,7 +60,8 @@ def plugin_path() -> str:
 
 
 def register() -> str:
-    """Make lolpop resolve ``FileMetadataTracker`` and ``FileMetricsTracker``; idempotent;
+    """Make lolpop resolve ``FileMetadataTracker``, ``FileMetricsTracker`` and
+    ``FileModelRepository``; idempotent;
     returns :func:`extension_dir`.
 
     Before ``import lolpop`` it only puts the extension directory on ``sys.path`` (lolpop's

@@ -31,6 +31,16 @@ from tracker.integrations.lolpop.metadata_tracker.file_metadata_tracker import (
 __all__ = ["FileMetricsTracker"]
 
 
+def own_tracker(config: Any) -> Tracker:
+    """A tracker from a component's ``config:`` (``root``, ``storage_options``), for when the
+    project's metadata tracker is not ours."""
+    own = _plain_config(config)
+    storage = own.get("storage_options")
+    return Tracker(
+        own.get("root"), storage_options=dict(storage) if isinstance(storage, Mapping) else None
+    )
+
+
 class FileMetricsTracker(BaseMetricsTracker):
     """lolpop's metrics tracker writing metric series into the tracker's store."""
 
@@ -46,12 +56,7 @@ class FileMetricsTracker(BaseMetricsTracker):
         if isinstance(peer, FileMetadataTracker):
             return peer.tracker
         if self._own is None:
-            own = _plain_config(self.config)
-            storage = own.get("storage_options")
-            self._own = Tracker(
-                own.get("root"),
-                storage_options=dict(storage) if isinstance(storage, Mapping) else None,
-            )
+            self._own = own_tracker(self.config)
         return self._own
 
     def log_metric(

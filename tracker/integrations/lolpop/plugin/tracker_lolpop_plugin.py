@@ -10,5 +10,8 @@ from tracker.integrations.lolpop.metadata_tracker.file_metadata_tracker import (
     FileMetadataTracker,
 )
 from tracker.integrations.lolpop.metrics_tracker.file_metrics_tracker import FileMetricsTracker
+from tracker.integrations.lolpop.model_repository.file_model_repository import (
+    FileModelRepository,
+)
 
-__all__ = ["FileMetadataTracker", "FileMetricsTracker"]
+__all__ = ["FileMetadataTracker", "FileMetricsTracker", "FileModelRepository"]
