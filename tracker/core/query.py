@@ -8,76 +8,55 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from tracker.core.context import TrackerContext
+from tracker.core.expr import parse, parse_order
+from tracker.core.exprtree import OrderKey, order_records
+from tracker.core.fields import RESOURCES, RUNS, Presence, check_static, did_you_mean, suggest
 from tracker.core.index import SeriesIndex
 from tracker.core.items import values
 from tracker.core.progress import progress_iter
 from tracker.core.resource import Resource
 from tracker.core.results import Results
-from tracker.errors import ExpressionError, TrackerError
+from tracker.core.runs import run_record
+from tracker.errors import FieldWarning, InvalidArgument, TrackerError
 from tracker.store import paths
 
-if TYPE_CHECKING:
-    from tracker.core.expr import Expression
-
 _ITEM_ROOTS = ("tags", "metadata", "attrs", "metrics")
+VERSION_ORDER = (("version",), ("created_at",))
 
 
-def parse_order(order_by: str | None) -> list[tuple[tuple[str, ...], bool]]:
-    """``"-version"``, ``"metadata.f1 desc, id"`` -> [(path, descending), ...]."""
-    out = []
-    for part in (order_by or "").split(","):
-        words = part.split()
-        if not words:
-            continue
-        name, desc = words[0], False
-        if name.startswith("-"):
-            name, desc = name[1:], True
-        if len(words) > 1:
-            if len(words) > 2 or words[1].lower() not in ("asc", "desc"):
-                raise ExpressionError(
-                    f"order_by {part.strip()!r}: write 'field', '-field' or 'field desc'"
-                )
-            desc = words[1].lower() == "desc"
-        out.append((tuple(name.split(".", 1)), desc))
-    return out
+def order(records: list[dict[str, Any]], keys: Sequence[OrderKey]) -> list[dict[str, Any]]:
+    """``records`` sorted by parsed ``order_by`` keys (absent values last either way)."""
+    return order_records(records, keys) if keys else records
 
 
-def lookup(record: dict[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
-    value: Any = record
-    for part in path:
-        if not isinstance(value, dict) or part not in value:
-            return False, None
-        value = value[part]
-    return True, value
+def _newest_first(keys: Sequence[OrderKey]) -> bool:
+    """Whether ``keys`` is ``-version`` or ``-created_at``: newest first within one series."""
+    return len(keys) == 1 and keys[0].descending and keys[0].field.path in VERSION_ORDER
 
 
-def _sort_key(record: dict[str, Any], path: tuple[str, ...]) -> tuple[int, str, Any]:
-    found, value = lookup(record, path)
-    if not found or value is None:
-        return (1, "", "")
-    if isinstance(value, bool):
-        return (0, "bool", value)
-    if isinstance(value, int | float):
-        return (0, "num", value)
-    return (0, type(value).__name__, str(value))
+def check_limit(limit: int | None) -> None:
+    if limit is None:
+        return
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidArgument(f"limit must be a positive whole number (or None), got {limit!r}")
 
 
-def order(records: list[dict[str, Any]], order_by: str | None) -> list[dict[str, Any]]:
-    for path, desc in reversed(parse_order(order_by)):
-        present = [r for r in records if _sort_key(r, path)[0] == 0]
-        absent = [r for r in records if _sort_key(r, path)[0] == 1]
-        present.sort(key=lambda r, p=path: _sort_key(r, p), reverse=desc)  # type: ignore[misc]
-        records = present + absent  # absent values last either way
-    return records
+def _warn_unknown_type(type: str, known: list[str]) -> None:
+    if type in known:
+        return
+    hint = did_you_mean(suggest(type, known))
+    listing = ", ".join(known) or "none yet"
+    warnings.warn(f"no resources of type {type!r}{hint} (types: {listing})", FieldWarning, 3)
 
 
 def flat_row(record: dict[str, Any]) -> dict[str, Any]:
-    row = {k: v for k, v in record.items() if k not in (*_ITEM_ROOTS, "git")}
-    for root in (*_ITEM_ROOTS, "git"):
+    row = {k: v for k, v in record.items() if k not in _ITEM_ROOTS}
+    for root in _ITEM_ROOTS:
         for key, value in (record.get(root) or {}).items():
             row[f"{root}.{key}"] = value
     return row
@@ -136,40 +115,43 @@ class QueryMixin(TrackerContext):
     ) -> Results:
         """Resource versions matching ``where`` (e.g. ``tags.status = 'DEPLOYED'``), ordered by
         ``order_by`` (``-version``, ``metadata.f1 desc``), at most ``limit`` of them."""
-        from tracker.core.expr import parse
-
         self._check_format()
-        expr: Expression | None = parse(where) if where else None
-        order_spec = parse_order(order_by)
-        roots = {p[0] for p in (expr.fields() if expr else ())} | {p[0] for p, _ in order_spec}
+        check_limit(limit)
+        expr = parse(where) if where else None
+        keys = parse_order(order_by)
+        presence = Presence(RESOURCES, check_static(RESOURCES, expr, keys))
+        roots = {f.path[0] for f in presence.watched}
         need_items = bool(roots & set(_ITEM_ROOTS))
         # newest-first over one series can stop at the limit without reading the rest
-        early = (
-            limit is not None
-            and id is not None
-            and type is not None
-            and [(p, d) for p, d in order_spec]
-            in ([(("version",), True)], [(("created_at",), True)])
-        )
+        early = limit is not None and id is not None and type is not None and _newest_first(keys)
         records = []
+        stopped = False
+        scanned = 0
         indexes: dict[tuple[str, str], SeriesIndex] = {}
         for res in self._versions(type, id, newest_first=early):
+            scanned += 1
             if need_items:
                 key = (res.type, res.id)
                 if key not in indexes:
                     indexes[key] = SeriesIndex(self._store, res.type, res.id)
                 rec = indexes[key].record(res.version or 0, functools.partial(self._record, res))
+                presence.add(rec)
             else:
                 rec = self._record(res, items=False)
             if expr is not None and not expr.evaluate(rec):
                 continue
             records.append(rec)
             if early and limit is not None and len(records) >= limit:
+                stopped = True
                 break
         for index in indexes.values():
             with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
                 index.save()
-        records = order(records, order_by)[: limit if limit is not None else None]
+        if not stopped:
+            presence.warn()
+        if type is not None and not scanned:  # costs a listing only when nothing was found
+            _warn_unknown_type(type, self._resources.types())
+        records = order(records, keys)[: limit if limit is not None else None]
         resources = [
             Resource(r["type"], r["id"], r["version"], r["run_id"], r["parent"], self)
             for r in records
@@ -184,19 +166,26 @@ class QueryMixin(TrackerContext):
         order_by: str | None = "-start_time",
         limit: int | None = None,
     ) -> Results:
-        """Runs (dicts: id, name, status, start_time, end_time, user, host, git, attrs) matching
-        ``where`` (e.g. ``status = 'FAILED'``), newest first by default."""
-        from tracker.core.expr import parse
-
+        """Runs matching ``where`` (e.g. ``status = 'FAILED' and git_dirty = true``), newest
+        first by default. Each is a dict with the fields ``where`` and ``order_by`` name (``id,
+        name, status, start_time, end_time, duration_s, user, host, git_commit, git_branch,
+        git_dirty, git_remote, pid, cwd, argv, python, platform, attrs``) plus ``git``."""
         self._check_format()
+        check_limit(limit)
         expr = parse(where) if where else None
+        keys = parse_order(order_by)
+        presence = Presence(RUNS, check_static(RUNS, expr, keys))
         records = []
         for run_id in self._runs.ids():
-            rec = self._runs.read(run_id)
+            doc = self._runs.read(run_id)
+            rec = run_record(doc)
+            presence.add(rec)
             if expr is None or expr.evaluate(rec):
-                records.append(rec)
-        records = order(records, order_by)[: limit if limit is not None else None]
-        return Results(records, [flat_row(r) for r in records], "runs")
+                records.append({**doc, **rec})
+        presence.warn()
+        records = order(records, keys)[: limit if limit is not None else None]
+        rows = [flat_row({k: r.get(k) for k in (*RUNS.scalars, "attrs")}) for r in records]
+        return Results(records, rows, "runs")
 
     def series(self, type: str | None = None) -> list[dict[str, Any]]:
         """One dict per resource series: ``type, id, versions, latest_version, latest_ref,
@@ -220,6 +209,11 @@ class QueryMixin(TrackerContext):
                     }
                 )
         return rows
+
+    def run_ids(self) -> list[str]:
+        """Every run id of the store, oldest first (ids sort by start time); one listing."""
+        self._check_format()
+        return self._runs.ids()
 
     def run(self, run_id: str) -> dict[str, Any]:
         """One run: ``run.yaml``, ``attrs``, resolved ``status``/``end_time`` and ``created``
