@@ -19,6 +19,21 @@ from tracker.core.metrics_api import TABLE_COLUMNS
 from tracker.view import text
 
 LAST_COLUMNS = ["key", "value", "step", "timestamp", "count"]
+METRICS_EPILOG = """--json keys: a list of {key, value, step, timestamp, count} (the last point of
+each key); with --history a list of {ref, run_id, key, step, timestamp, value}, one per point.
+timestamp is seconds since the epoch; nan/inf are the strings "nan", "inf", "-inf".
+
+examples:
+  tracker metrics experiment/titanic-logreg
+  tracker metrics experiment/titanic-logreg val_loss --history --format csv
+"""
+PLOT_EPILOG = """One curve per version, step on the x axis. .svg and .html need nothing; .png needs
+matplotlib (pip install 'tracker[plot]').
+
+examples:
+  tracker plot experiment/titanic-logreg experiment/titanic-stumps --key val_loss
+  tracker plot experiment/titanic-logreg --key train_loss --log-y --out loss.html
+"""
 
 
 def register(sub: Any) -> None:
@@ -28,6 +43,8 @@ def register(sub: Any) -> None:
         run_metrics,
         "the last value of each metric of a version, or whole histories",
         output=(TABLE, JSON, CSV),
+        json_keys="see below",
+        epilog=METRICS_EPILOG,
     )
     metrics.add_argument("ref", metavar="REF", help="type/id@version, or type/id for the latest")
     metrics.add_argument("keys", nargs="*", metavar="KEY", help="only these keys (default: all)")
@@ -36,7 +53,12 @@ def register(sub: Any) -> None:
     )
 
     plot = add_command(
-        sub, "plot", run_plot, "draw one metric across versions into an SVG, HTML or PNG file"
+        sub,
+        "plot",
+        run_plot,
+        "draw one metric across versions into an SVG, HTML or PNG file",
+        json_keys="{out, key, curves}",
+        epilog=PLOT_EPILOG,
     )
     plot.add_argument("refs", nargs="+", metavar="REF", help="versions to draw, one curve each")
     plot.add_argument("--key", required=True, metavar="KEY", help="the metric to draw")
