@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     "diff",
     "demo",
     "fsck",
+    "metrics",
     "write",
 ]
 COMMAND_MODULES += ["trash"]  # rm, restore, trash, gc
@@ -44,6 +45,7 @@ EPILOG = """examples:
   tracker show model_version/titanic            the latest version, in full
   tracker find --where "tags.status = 'DEPLOYED'"
   tracker lineage model_version/titanic@1 --up
+  tracker metrics experiment/xgb --history      a training curve, point by point
   tracker promote model_version/titanic@2       tag it status=DEPLOYED (a run of its own)
 
 the store: --root, else $TRACKER_ROOT, else the nearest .tracker/ in this directory or a parent

@@ -14,7 +14,9 @@ its target is still missing after the pointer was seen (targets are always writt
 artifact is missing only if it is still missing when looked up again.
 
 Problem kinds: ``temp-file``, ``unparsable``, ``identity``, ``bad-hint``, ``bad-snapshot``
-(derived data: repairable), ``bad-pointer``, ``dangling-pointer``, ``orphan-version``,
+(derived data: repairable), ``bad-chunk`` (a metric chunk that does not decode exactly),
+``bad-compaction`` (a metric key's derived ``compact.tsv``: repairable), ``bad-pointer``,
+``dangling-pointer``, ``orphan-version``,
 ``bad-manifest``, ``artifact-missing``, ``artifact-size``, ``artifact-checksum``,
 ``orphan-artifact``, ``symlink``, ``special-file``, ``unknown``; and for the trash (see
 :mod:`tracker.core.trash`): ``trash-incomplete`` (a deletion, restore or gc cut short: repair
@@ -39,7 +41,7 @@ from tracker.core.check_trash import TRASH_KINDS, TrashChecks
 from tracker.core.items import SNAPSHOT, Items, parse_snapshot
 from tracker.core.runs import _alive
 from tracker.errors import CorruptFile, StoreError, TrackerError
-from tracker.store import Store, paths
+from tracker.store import Store, chunks, paths
 from tracker.store.base import TMP_PREFIX, Entry
 from tracker.store.base import sha256_of as sha256_file
 from tracker.store.codec import loads
@@ -264,6 +266,8 @@ class Checker(TrashChecks):
             return self._manifest(rel, vdir, rest[1])
         elif len(rest) == 3 and rest[0] in _LINK_KINDS:
             self._pointer(rel, rest[1], rest[2])
+        elif len(rest) == 3 and rest[0] == paths.METRICS:
+            self._metric_file(rel, rest[1], rest[2])
         elif not (len(rest) >= 4 and rest[0] == "artifacts"):  # those: see _orphan_artifacts
             self.problem(rel, "unknown", "a file the version layout does not have")
         return set()
@@ -292,6 +296,21 @@ class Checker(TrashChecks):
                     repairable=True,
                 )
                 return
+
+    def _metric_file(self, rel: str, segment: str, name: str) -> None:
+        """A chunk must decode exactly (``bad-chunk``: data, never removed); a compacted file
+        is derived (``bad-compaction``: removing it only costs speed)."""
+        try:
+            data = self.store.read(rel) or b""
+            if name == chunks.COMPACT:
+                chunks.decode_compact(data, rel, segment)
+            else:
+                chunks.decode_chunk(data, rel, segment, name)
+        except CorruptFile as exc:  # not a StoreError: a failed read proves no damage
+            if name == chunks.COMPACT:
+                self.problem(rel, "bad-compaction", str(exc), repairable=True)
+            else:
+                self.problem(rel, "bad-chunk", str(exc))
 
     def _key_file(self, rel: str, name: str) -> None:
         doc = self._doc(rel)

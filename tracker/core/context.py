@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from tracker.core.artifacts import Artifacts
 from tracker.core.items import Items
+from tracker.core.metrics import Metrics
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.resources import TOMBSTONE, Resources
 from tracker.core.runs import Runs
@@ -58,6 +59,7 @@ class TrackerContext:
         self._artifacts = Artifacts(self._store, cache_dir, progress)
         self._runs = Runs(self._store, self._items, run_name, git_path, git)
         self._runs.on_exit = self._stop_with
+        self._metrics = Metrics(self._store, self._run)  # metric series (tracker.core.metrics)
         self.trusted_modules = tuple(trusted_modules)
         self._format_checked = False
         self._format_written = False

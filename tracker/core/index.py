@@ -26,7 +26,13 @@ from tracker.store.jsonform import from_json, to_json
 RACY_SECONDS = 3.0
 ENTRY_MAX = 64 * 1024  # JSON bytes of one version's record; larger ones are not indexed
 _RESOURCE = "/resource.yaml"  # replaced by a deletion's tombstone (and back by a restore)
-_DIRS = ("/attrs", "/tags", "/metadata", _RESOURCE)  # a new dir changes its stat from None
+_DIRS = (
+    "/attrs",
+    "/tags",
+    "/metadata",
+    "/metrics",
+    _RESOURCE,
+)  # a new dir changes its stat from None
 
 
 class SeriesIndex:
@@ -66,6 +72,10 @@ class SeriesIndex:
                 elif entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
                     return None
                 out.append(None if entry is None else [entry.mtime_ns, entry.ino])
+            for entry in self.store.list(vdir + "/" + paths.METRICS, detail=True):  # one per key
+                if now - entry.mtime_ns < RACY_SECONDS * 1e9:
+                    return None
+                out.append([entry.name, entry.mtime_ns, entry.ino])
             return out
         files = self._remote_files().get(str(version), [])
         if not files or any(not e.etag for _, e in files):

@@ -25,7 +25,7 @@ from tracker.core.runs import run_record
 from tracker.errors import FieldWarning, InvalidArgument, ResourceNotFound, TrackerError
 from tracker.store import paths
 
-_ITEM_ROOTS = ("tags", "metadata", "attrs")
+_ITEM_ROOTS = ("tags", "metadata", "attrs", "metrics")
 VERSION_ORDER = (("version",), ("created_at",))
 
 
@@ -87,10 +87,16 @@ class QueryMixin(TrackerContext):
             "created_at": doc.get("created_at"),
         }
         if items:
-            loaded = self._items.load(paths.version_dir(res.type, res.id, res.version), _ITEM_ROOTS)
+            vdir = paths.version_dir(res.type, res.id, res.version)
+            listing = self._items.listing(vdir, ("tags", "metadata", "attrs"))
+            loaded = self._items.load(vdir, ("tags", "metadata", "attrs"), listing)
             record["tags"] = values(loaded["tags"])
             record["metadata"] = values(loaded["metadata"])
             record["attrs"] = {**(doc.get("attributes") or {}), **values(loaded["attrs"])}
+            # last value per metric key; an object store's listing already holds the chunks
+            whole = None if self._store.is_local else listing
+            last = self._metrics.last_values((res.type, res.id, res.version), whole)
+            record["metrics"] = {k: v["value"] for k, v in last.items()}
         return record
 
     def _versions(self, type: str | None, id: str | None, newest_first: bool) -> Iterator[Resource]:

@@ -19,12 +19,14 @@ from tracker.core.deleting import DeletionMixin
 from tracker.core.items import LINK_KINDS, now, values
 from tracker.core.lifecycle import LifecycleMixin
 from tracker.core.loading import LoadingMixin
+from tracker.core.metrics_api import MetricsMixin
 from tracker.core.query import QueryMixin
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.runs import FAILED, FINISHED
 from tracker.errors import (
     ArtifactNotFound,
     CorruptFile,
+    InvalidArgument,
     KeyCollision,
     ResourceNotFound,
     UnsupportedValue,
@@ -38,7 +40,7 @@ CLOSED = "FINISHED"
 
 
 class FileMetadataTracker(
-    LifecycleMixin, QueryMixin, LoadingMixin, DeletionMixin, BaseMetadataTracker
+    LifecycleMixin, QueryMixin, LoadingMixin, DeletionMixin, MetricsMixin, BaseMetadataTracker
 ):
     """A metadata tracker whose store is a directory or any fsspec URL.
 
@@ -55,10 +57,16 @@ class FileMetadataTracker(
         self._stop_with(status)
 
     def _stop_with(self, status: str) -> None:
+        failure: BaseException | None = None
+        try:
+            self._metrics.flush()  # metric points buffered by this process (tracker.core.metrics)
+        except Exception as exc:  # kept in the buffer; the run's end is still recorded
+            failure = exc
         if self._runs.current is None:
+            if failure is not None:
+                raise failure
             return
         run_id = self._runs.current
-        failure: BaseException | None = None
         for rtype, rid, version in self._runs.created:
             res = Resource(rtype, rid, version)
             path = paths.item_file(rtype, rid, version, "attrs", "run_status")
@@ -156,6 +164,7 @@ class FileMetadataTracker(
                 return
         else:
             self._write_items(res, "attrs", {"end_time": now(), "status": status})
+        self._metrics.compact((res.type, res.id, res.version))  # flush + compact.tsv per key
         doc = self._resources.doc(res.type, res.id, res.version)
         self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"), resource=doc)
 
@@ -236,7 +245,13 @@ class FileMetadataTracker(
             self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"), resource=doc)
 
     def log_metadata(self, resource: Any, id: str, data: Any, *args: Any, **kwargs: Any) -> None:
-        """Store ``data`` under metadata ``id`` (last writer wins)."""
+        """Store ``data`` under metadata ``id`` (last writer wins). A value per step is a metric:
+        ``step=`` raises :class:`InvalidArgument` pointing to ``log_metric``."""
+        if "step" in kwargs:
+            raise InvalidArgument(
+                f"log_metadata({id!r}, ..., step={kwargs['step']!r}): metadata keeps one value "
+                f"per key; for a value per step use log_metric(resource, {id!r}, value, step=...)"
+            )
         self._write_items(resource, "metadata", {id: data})
 
     def get_metadata(

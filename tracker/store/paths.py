@@ -227,3 +227,16 @@ def trash_claim(rtype: str, rid: str, version: int) -> str:
 
 def trash_run_claim(run_id: str) -> str:
     return join(TRASH, TRASH_CLAIMS, RUNS, encode(run_id, "run id"))
+
+
+# --- metric series (tracker.store.chunks, tracker.core.metrics) ---------------------------------
+METRICS = "metrics"
+
+
+def metrics_dir(rtype: str, rid: str, version: int) -> str:
+    """``<v>/metrics/``: one directory per key, holding immutable chunks (one writer each)."""
+    return join(version_dir(rtype, rid, version), METRICS)
+
+
+def metric_dir(rtype: str, rid: str, version: int, key: str) -> str:
+    return join(metrics_dir(rtype, rid, version), encode(key, "metric key"))

@@ -51,7 +51,22 @@ def resource_html(resource: Any) -> str:
             for title in ("tags", "metadata"):
                 rows.append(_header(title))
                 rows += list(_pairs(info.get(title) or {})) or ['<tr><td colspan="2">-</td></tr>']
+            rows += _metric_rows(tracker, resource)
     return f'<table class="tracker-resource" style="{_STYLE}">{"".join(rows)}</table>'
+
+
+def _metric_rows(tracker: Any, resource: Any) -> list[str]:
+    """The last value of each metric series (and its step and point count), when it has any."""
+    try:
+        summary = tracker.metric_summary(resource)
+    except Exception as exc:  # a notebook display must not raise
+        return [_header("metrics"), f"<tr>{_cell(type(exc).__name__)}{_cell(exc)}</tr>"]
+    if not summary:
+        return []
+    pairs = {
+        k: f"{m['value']!r} (step {m['step']}, {m['count']} points)" for k, m in summary.items()
+    }
+    return [_header("metrics"), *_pairs(pairs)]
 
 
 def results_html(results: Any) -> str:
