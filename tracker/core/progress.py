@@ -33,9 +33,11 @@ MANY = 2000  # versions: below this a find is over before a bar would help
 
 
 @contextmanager
-def progress_iter(total: int, desc: str, enabled: bool = True) -> Iterator[Callable[[], None]]:
-    """Yields a ``tick()`` to call once per item; a bar shows for ``MANY`` items or more."""
-    if not enabled or total < MANY or not _interactive():
+def progress_iter(
+    total: int, desc: str, enabled: bool = True, minimum: int = MANY, unit: str = "version"
+) -> Iterator[Callable[[], None]]:
+    """Yields a ``tick()`` to call once per item; a bar shows for ``minimum`` items or more."""
+    if not enabled or total < minimum or not _interactive():
         yield _nothing
         return
     try:
@@ -43,7 +45,7 @@ def progress_iter(total: int, desc: str, enabled: bool = True) -> Iterator[Calla
     except ImportError:
         yield _nothing
         return
-    bar = tqdm(total=total, desc=desc, unit="version", leave=False)
+    bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
     try:
         yield lambda: bar.update(1)
     finally:
