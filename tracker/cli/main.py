@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from tracker import __version__
 from tracker.errors import TrackerError
 
-COMMAND_MODULES: list[str] = ["runs", "resources", "artifacts", "lineage", "diff", "demo", "fsck"]
+COMMAND_MODULES: list[str] = ["runs", "resources", "artifacts", "lineage", "diff", "demo", "fsck", "importer"]
 
 EPILOG = """examples:
   tracker demo                                  record an example workflow in ./.tracker
@@ -30,6 +30,7 @@ EPILOG = """examples:
   tracker show model_version/titanic            the latest version, in full
   tracker find --where "tags.status = 'DEPLOYED'"
   tracker lineage model_version/titanic@1 --up
+  tracker import mlflow ./mlruns                bring an MLflow file store in
 """
 
 
