@@ -74,7 +74,7 @@ class StoreReader:
             return fh.read()
 
     def _yaml(self, rel: str) -> Any:
-        return yaml.load(self._bytes(rel), Loader=yaml.SafeLoader)  # noqa: S506 - safe
+        return yaml.load(self._bytes(rel), Loader=yaml.SafeLoader)
 
     def _names(self, rel: str) -> list[str]:
         """Entries of a folder, temp files left out (section 4)."""
@@ -118,8 +118,13 @@ class StoreReader:
         if doc.get("id") != run_id:
             raise FormatError(f"{base}/run.yaml: not run {run_id!r}")
         attrs = {k: r["value"] for k, r in self._keyed(f"{base}/attrs", "key").items()}
-        return {**doc, "attrs": attrs, "status": attrs.get("status", "RUNNING"),
-                "end_time": attrs.get("end_time"), "created": self._pointers(f"{base}/created")}
+        return {
+            **doc,
+            "attrs": attrs,
+            "status": attrs.get("status", "RUNNING"),
+            "end_time": attrs.get("end_time"),
+            "created": self._pointers(f"{base}/created"),
+        }
 
     # -- resources --------------------------------------------------------------------------
     def types(self) -> list[str]:
@@ -131,7 +136,8 @@ class StoreReader:
     def versions(self, rtype: str, rid: str) -> list[int]:
         base = f"resources/{encode(rtype)}/{encode(rid)}"
         return sorted(
-            int(n) for n in self._names(base)
+            int(n)
+            for n in self._names(base)
             if n.isdigit() and os.path.isfile(self._full(f"{base}/{n}/resource.yaml"))
         )
 

@@ -73,12 +73,16 @@ def make_store(mlruns: str, scratch: str) -> dict[str, Any]:
     c.create_run(old, run_name="in-trash")
     c.delete_experiment(old)
 
-    lm = c.create_logged_model(eid, name="clf", source_run_id=pid, params={"C": "1.0"},
-                               tags={"flavor": "sk"})
+    lm = c.create_logged_model(
+        eid, name="clf", source_run_id=pid, params={"C": "1.0"}, tags={"flavor": "sk"}
+    )
     c.create_registered_model("titanic", tags={"owner": "ml"}, description="the model")
     for i in range(3):
         c.create_model_version(
-            "titanic", f"runs:/{pid}/model", run_id=pid, tags={"v": str(i + 1)},
+            "titanic",
+            f"runs:/{pid}/model",
+            run_id=pid,
+            tags={"v": str(i + 1)},
             description=f"version {i + 1}",
         )
     import warnings
@@ -92,9 +96,13 @@ def make_store(mlruns: str, scratch: str) -> dict[str, Any]:
     c.set_registered_model_alias("titanic", "challenger", "3")
     c.set_registered_model_alias("titanic", "best", "2")
     return {
-        "experiment": eid, "parent": pid, "child": child.info.run_id,
-        "running": running.info.run_id, "deleted_run": gone.info.run_id,
-        "deleted_experiment": old, "logged_model": lm.model_id,
+        "experiment": eid,
+        "parent": pid,
+        "child": child.info.run_id,
+        "running": running.info.run_id,
+        "deleted_run": gone.info.run_id,
+        "deleted_experiment": old,
+        "logged_model": lm.model_id,
     }
 
 

@@ -66,8 +66,15 @@ def test_reader_agrees_with_the_tracker(store: tuple[str, Tracker], tmp_path: An
             for v in r.versions(rtype, rid):
                 mine = r.version(rtype, rid, v)
                 theirs = t.describe(f"{rtype}/{rid}@{v}")
-                for field in ("ref", "run_id", "parent", "created_at", "children", "lineage",
-                              "used_by"):
+                for field in (
+                    "ref",
+                    "run_id",
+                    "parent",
+                    "created_at",
+                    "children",
+                    "lineage",
+                    "used_by",
+                ):
                     assert mine[field] == theirs[field], field
                 for field in ("attrs", "tags", "metadata"):
                     assert same(mine[field], theirs[field]), field
@@ -94,14 +101,24 @@ def test_runs_agree(store: tuple[str, Tracker]) -> None:
     assert sorted(r.run_ids()) == sorted(x["id"] for x in t.runs())
     for run_id in r.run_ids():
         mine, theirs = r.run(run_id), t.run(run_id)
-        for field in ("id", "name", "start_time", "end_time", "status", "user", "host", "argv",
-                      "created", "git"):
+        for field in (
+            "id",
+            "name",
+            "start_time",
+            "end_time",
+            "status",
+            "user",
+            "host",
+            "argv",
+            "created",
+            "git",
+        ):
             assert mine[field] == theirs[field], field
         assert mine["status"] == "FINISHED"
 
 
 def test_derived_files_are_not_needed(store: tuple[str, Tracker]) -> None:
-    root, t = store
+    root, _ = store
     before = format_reader.StoreReader(root).version("model_version", "titanic", 1)
     removed = 0
     for dirpath, _, names in os.walk(root):

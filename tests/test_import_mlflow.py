@@ -15,10 +15,10 @@ import pytest
 
 pytest.importorskip("mlflow")
 
-import mlflow_stores  # noqa: E402
+import mlflow_stores
 
-from tracker import Tracker  # noqa: E402
-from tracker.importers.mlflow import import_mlruns  # noqa: E402
+from tracker import Tracker
+from tracker.importers.mlflow import import_mlruns
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
@@ -96,7 +96,7 @@ def test_import_reports_every_kind(imported: Any) -> None:
 def test_runs_match_mlflow_client_field_by_field(mlruns: Any, imported: Any) -> None:
     from mlflow.entities import ViewType
 
-    path, ids = mlruns
+    path, _ = mlruns
     t, _, _ = imported
     c = mlflow_stores.client(path)
     checked = 0
@@ -189,9 +189,10 @@ def test_artifacts_are_byte_identical(mlruns: Any, imported: Any, tmp_path: Any)
             for dirpath, _, names in os.walk(src):
                 for n in names:
                     rel = os.path.relpath(os.path.join(dirpath, n), src)
-                    with open(os.path.join(dirpath, n), "rb") as a, open(
-                        os.path.join(mine, rel), "rb"
-                    ) as b:
+                    with (
+                        open(os.path.join(dirpath, n), "rb") as a,
+                        open(os.path.join(mine, rel), "rb") as b,
+                    ):
                         assert a.read() == b.read()
         else:
             with open(src, "rb") as a, open(mine, "rb") as b:
@@ -253,9 +254,7 @@ def test_registry_stages_aliases_and_logged_model(mlruns: Any, imported: Any) ->
     assert run_ref in d["lineage"]
 
 
-def test_reimport_is_a_no_op_and_updates_add_only_news(
-    mlruns: Any, tmp_path: Any
-) -> None:
+def test_reimport_is_a_no_op_and_updates_add_only_news(mlruns: Any, tmp_path: Any) -> None:
     import shutil
 
     path, ids = mlruns
@@ -295,13 +294,14 @@ def test_no_copy_records_references(mlruns: Any, tmp_path: Any) -> None:
     assert refs["notes.txt"]["kind"] == "file"
     assert refs["notes.txt"]["path"].startswith(path)
     assert refs["model"]["kind"] == "dir" and len(refs["model"]["files"]) == 2
-    assert not os.path.exists(os.path.join(str(tmp_path / "s"), "resources", "experiment",
-                                           "vision", "1", "artifacts"))
+    assert not os.path.exists(
+        os.path.join(str(tmp_path / "s"), "resources", "experiment", "vision", "1", "artifacts")
+    )
 
 
 def test_dry_run_writes_nothing(mlruns: Any, tmp_path: Any) -> None:
     root = tmp_path / "never"
-    t, report = importing(mlruns[0], str(root), dry_run=True)
+    _, report = importing(mlruns[0], str(root), dry_run=True)
     assert report.created["run"] == 6
     assert not root.exists()
 
@@ -322,7 +322,8 @@ def test_old_layout(tmp_path: Any) -> None:
     assert list(d["artifacts"]) == ["model.pkl"]
     if hasattr(t, "get_metric_history"):
         assert [(p.step, p.value) for p in t.get_metric_history(d["ref"], "rmse")] == [
-            (0, 0.5), (0, 0.25)
+            (0, 0.5),
+            (0, 0.25),
         ]
 
 
@@ -351,13 +352,22 @@ def test_hostile_input_is_reported_and_skipped(tmp_path: Any) -> None:
     store = tmp_path / "s"
     proc = subprocess.run(
         [sys.executable, "-m", "tracker", "--root", str(store), "import", "mlflow", str(old)],
-        capture_output=True, text=True, env={**os.environ, "PYTHONPATH": REPO}, timeout=120,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": REPO},
+        timeout=120,
     )
     assert proc.returncode == 1, proc.stderr
     out = proc.stdout
     assert "skipped 6 unreadable item(s)" in out, out
-    for part in (f"{'f' * 32}/meta.yaml", f"{'e' * 32}/meta.yaml", "params/leak",
-                 "artifacts/linked.txt", "params/huge", "metrics/bad:2"):
+    for part in (
+        f"{'f' * 32}/meta.yaml",
+        f"{'e' * 32}/meta.yaml",
+        "params/leak",
+        "artifacts/linked.txt",
+        "params/huge",
+        "metrics/bad:2",
+    ):
         assert part in out, (part, out)
     t = Tracker(str(store), git=False)
     d = t.describe(ledger(t, "0")[f"mlflow_run/{run_id}"])
@@ -366,7 +376,8 @@ def test_hostile_input_is_reported_and_skipped(tmp_path: Any) -> None:
     assert list(d["artifacts"]) == ["model.pkl"]
     text = "".join(
         open(os.path.join(dp, n), "rb").read().decode("utf-8", "replace")
-        for dp, _, ns in os.walk(store) for n in ns
+        for dp, _, ns in os.walk(store)
+        for n in ns
     )
     assert "do not copy me" not in text
     assert not marker.exists()
@@ -375,8 +386,18 @@ def test_hostile_input_is_reported_and_skipped(tmp_path: Any) -> None:
 def test_cli_summary_and_json(mlruns: Any, tmp_path: Any) -> None:
     import json
 
-    cmd = [sys.executable, "-m", "tracker", "import", "mlflow", mlruns[0],
-           "--root", str(tmp_path / "s"), "--experiment", "vision"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "tracker",
+        "import",
+        "mlflow",
+        mlruns[0],
+        "--root",
+        str(tmp_path / "s"),
+        "--experiment",
+        "vision",
+    ]
     env = {**os.environ, "PYTHONPATH": REPO}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -384,6 +405,20 @@ def test_cli_summary_and_json(mlruns: Any, tmp_path: Any) -> None:
     proc = subprocess.run([*cmd, "--json"], capture_output=True, text=True, env=env, timeout=120)
     data = json.loads(proc.stdout)
     assert data["ok"] and data["created"] == {} and data["unchanged"]["run"] == 5
-    proc = subprocess.run([*cmd[:-1], "nope"], capture_output=True, text=True, env=env,
-                          timeout=120)
+    proc = subprocess.run([*cmd[:-1], "nope"], capture_output=True, text=True, env=env, timeout=120)
     assert proc.returncode == 1 and "no MLflow experiment 'nope'" in proc.stderr
+
+
+def test_progress_bar_on_a_terminal(
+    mlruns: Any, tmp_path: Any, monkeypatch: Any, capsys: Any
+) -> None:
+    pytest.importorskip("tqdm")
+    from tracker.core import progress
+
+    monkeypatch.setattr(progress, "_interactive", lambda: True)
+    t = Tracker(str(tmp_path / "s"), git=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import_mlruns(mlruns[0], t, ["vision"])
+    t.stop()
+    assert "import mlflow" in capsys.readouterr().err

@@ -10,6 +10,7 @@ only what is new. ``--json``: the report (``created``, ``updated``, ``unchanged`
 from __future__ import annotations
 
 import argparse
+import warnings
 from typing import Any
 
 from tracker.cli.common import add_command, emit, root_of
@@ -52,9 +53,11 @@ def register(sub: Any) -> None:
 def run_import(args: argparse.Namespace) -> int:
     tracker = Tracker(root_of(args), git=False, run_name="tracker import mlflow")
     try:
-        report = import_mlruns(
-            args.mlruns, tracker, args.experiment, dry_run=args.dry_run, copy=args.copy
-        )
+        with warnings.catch_warnings():  # the summary carries the same notes
+            warnings.simplefilter("ignore", UserWarning)
+            report = import_mlruns(
+                args.mlruns, tracker, args.experiment, dry_run=args.dry_run, copy=args.copy
+            )
     except BaseException:
         tracker.stop(status="FAILED")
         raise

@@ -21,7 +21,16 @@ from collections.abc import Sequence
 from tracker import __version__
 from tracker.errors import TrackerError
 
-COMMAND_MODULES: list[str] = ["runs", "resources", "artifacts", "lineage", "diff", "demo", "fsck", "importer"]
+COMMAND_MODULES: list[str] = [
+    "runs",
+    "resources",
+    "artifacts",
+    "lineage",
+    "diff",
+    "demo",
+    "fsck",
+    "importer",
+]
 
 EPILOG = """examples:
   tracker demo                                  record an example workflow in ./.tracker

@@ -34,10 +34,11 @@ MANY = 2000  # versions: below this a find is over before a bar would help
 
 @contextmanager
 def progress_iter(
-    total: int, desc: str, enabled: bool = True, minimum: int = MANY, unit: str = "version"
+    total: int, desc: str, enabled: bool = True, minimum: int | None = None, unit: str = "version"
 ) -> Iterator[Callable[[], None]]:
-    """Yields a ``tick()`` to call once per item; a bar shows for ``minimum`` items or more."""
-    if not enabled or total < minimum or not _interactive():
+    """Yields a ``tick()`` to call once per item; a bar shows for ``minimum`` (default
+    ``MANY``) items or more."""
+    if not enabled or total < (MANY if minimum is None else minimum) or not _interactive():
         yield _nothing
         return
     try:

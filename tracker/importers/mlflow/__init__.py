@@ -14,7 +14,7 @@ from typing import Any
 from tracker.core.progress import progress_iter
 from tracker.errors import ResourceNotFound
 from tracker.importers.mlflow.importer import NO_SERIES, Importer
-from tracker.importers.mlflow.reader import Experiment, MlrunsReader
+from tracker.importers.mlflow.reader import Experiment, MlrunsReader, Run
 from tracker.importers.mlflow.report import ImportReport
 
 __all__ = ["ImportReport", "import_mlruns"]
@@ -31,6 +31,22 @@ def _select(found: list[Experiment], wanted: Sequence[str] | None) -> list[Exper
             f"no MLflow experiment {', '.join(map(repr, missing))} in the mlruns; it has: {known}"
         )
     return chosen
+
+
+def parents_first(runs: list[Run]) -> list[Run]:
+    """Runs by start time, each parent (``mlflow.parentRunId``) before its children, so a
+    child's version can name its parent's; a cycle is broken where it is met."""
+    by_id = {r.id: r for r in runs}
+    order: dict[str, Run] = {}
+    for run in sorted(runs, key=lambda r: (r.meta.get("start_time") or 0, r.id)):
+        chain: dict[str, Run] = {}
+        node: Run | None = run
+        while node is not None and node.id not in order and node.id not in chain:
+            chain[node.id] = node
+            node = by_id.get(node.tags.get("mlflow.parentRunId") or "")
+        for item in reversed(chain.values()):
+            order[item.id] = item
+    return list(order.values())
 
 
 def import_mlruns(
@@ -63,20 +79,9 @@ def import_mlruns(
             for did, meta in sorted(reader.datasets(exp).items()):
                 imp.dataset(group, ledger, did, meta)
             runs = [r for r in (reader.run(exp, rid) for rid in run_ids[exp.id]) if r]
-            by_id = {r.id: r for r in runs}
-            done: set[str] = set()
-
-            def visit(run: Any, seen: tuple[str, ...] = ()) -> None:
-                parent = run.tags.get("mlflow.parentRunId")
-                if parent in by_id and parent not in done and parent not in seen:
-                    visit(by_id[parent], (*seen, run.id))  # parents first: children point up
-                if run.id not in done:
-                    done.add(run.id)
-                    imp.run(group, ledger, run)
-                    tick()
-
-            for run in sorted(runs, key=lambda r: (r.meta.get("start_time") or 0, r.id)):
-                visit(run)
+            for run in parents_first(runs):
+                imp.run(group, ledger, run)
+                tick()
             for _ in range(len(run_ids[exp.id]) - len(runs)):
                 tick()  # unreadable runs: reported by the reader
             for mid, found in sorted(reader.logged_models(exp).items()):

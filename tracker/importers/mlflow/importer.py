@@ -14,12 +14,10 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
-import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from tracker.core.progress import progress_iter
-from tracker.errors import ResourceNotFound, TrackerError
+from tracker.errors import ResourceNotFound
 from tracker.importers.mlflow.reader import Experiment, MetricPoint, MlrunsReader, Run
 from tracker.importers.mlflow.report import ImportReport
 from tracker.store.base import sha256_of
@@ -118,7 +116,9 @@ class Importer:
         self.t.log_metadata(group, key, made)
         return made, self._describe(None), True
 
-    def _sync(self, ref: str | None, current: dict[str, Any], kind: str, want: dict[str, Any]) -> int:
+    def _sync(
+        self, ref: str | None, current: dict[str, Any], kind: str, want: dict[str, Any]
+    ) -> int:
         """Write the items of ``kind`` whose value differs; returns how many."""
         have = current.get(kind) or {}
         changed = {k: v for k, v in want.items() if k not in have or not _same(have[k], v)}
@@ -133,8 +133,10 @@ class Importer:
         return len(changed)
 
     def _count(self, kind: str, created: bool, writes: int) -> None:
-        bucket = self.report.created if created else (
-            self.report.updated if writes else self.report.unchanged
+        bucket = (
+            self.report.created
+            if created
+            else (self.report.updated if writes else self.report.unchanged)
         )
         bucket[kind] += 1
 
@@ -170,7 +172,9 @@ class Importer:
                 self.models[key[len("mlflow_logged_model/") :]] = value
         return ref, ledger
 
-    def dataset(self, group: str | None, ledger: dict[str, Any], did: str, meta: dict[str, Any]) -> None:
+    def dataset(
+        self, group: str | None, ledger: dict[str, Any], did: str, meta: dict[str, Any]
+    ) -> None:
         name = str(meta.get("name") or did)
         ref, current, created = self._version(group, ledger, f"mlflow_dataset/{did}", DATASET, name)
         attrs = {"mlflow_dataset_id": did, "name": name}
@@ -211,14 +215,22 @@ class Importer:
         for doc in run.inputs:
             did = str(doc.get("source_id"))
             if doc.get("source_type") == "DATASET" and did in self.datasets:
-                inputs.append({"dataset": self.datasets[did], "mlflow_dataset_id": did,
-                               "tags": doc.get("tags") or {}})
-        metadata: dict[str, Any] = {"params": run.params, "metrics": metrics,
-                                    "mlflow_run_meta": meta}
+                inputs.append(
+                    {
+                        "dataset": self.datasets[did],
+                        "mlflow_dataset_id": did,
+                        "tags": doc.get("tags") or {},
+                    }
+                )
+        metadata: dict[str, Any] = {
+            "params": run.params,
+            "metrics": metrics,
+            "mlflow_run_meta": meta,
+        }
         if inputs:
             metadata["inputs"] = inputs
         writes += self._sync(ref, current, "metadata", metadata)
-        dataset_refs = [i["dataset"] for i in inputs]
+        dataset_refs = [str(i["dataset"]) for i in inputs]
         if ref is not None:
             self.run_datasets[ref] = dataset_refs
         writes += self._link(ref, current, dataset_refs)
@@ -245,8 +257,9 @@ class Importer:
                 have = len(self.t.get_metric_history(ref, key))
             for p in points[have:]:
                 if not self.dry_run:
-                    self.t.log_metric(ref, key, p.value, step=p.step,
-                                      timestamp=p.timestamp_ms / 1000)
+                    self.t.log_metric(
+                        ref, key, p.value, step=p.step, timestamp=p.timestamp_ms / 1000
+                    )
                 written += 1
         if files and not self.series:
             self.report.note(NO_SERIES)
@@ -281,8 +294,10 @@ class Importer:
                 refs[name] = {
                     "kind": "dir" if os.path.isdir(source) else "file",
                     "path": source,
-                    "files": [{"path": rel, "size": size, "sha256": sha256_of(full)}
-                              for full, rel, size in files],
+                    "files": [
+                        {"path": rel, "size": size, "sha256": sha256_of(full)}
+                        for full, rel, size in files
+                    ],
                 }
             changed += 1
             self.report.artifact_files += len(files)
@@ -291,8 +306,9 @@ class Importer:
             changed += self._sync(ref, current, "metadata", {"artifact_refs": refs})
         return changed
 
-    def logged_model(self, group: str | None, ledger: dict[str, Any], mid: str,
-                     found: dict[str, Any]) -> None:
+    def logged_model(
+        self, group: str | None, ledger: dict[str, Any], mid: str, found: dict[str, Any]
+    ) -> None:
         meta = found["meta"]
         name = str(meta.get("name") or mid)
         ref, current, created = self._version(
@@ -325,19 +341,25 @@ class Importer:
     # -- the model registry ------------------------------------------------------------------
     def registered_model(self, model: dict[str, Any], runs: set[str] | None) -> None:
         versions = {
-            n: v for n, v in sorted(model["versions"].items())
+            n: v
+            for n, v in sorted(model["versions"].items())
             if runs is None or str(v["meta"].get("run_id")) in runs
         }
         if runs is not None and not versions:
             return
         name, meta = model["name"], model["meta"]
         group, current = self._group(REGISTERED, name, "mlflow_registered_model")
-        self._sync(group, current, "attrs", {
-            "name": name,
-            "description": meta.get("description"),
-            "creation_time": ms_to_datetime(meta.get("creation_timestamp")),
-            "last_updated_time": ms_to_datetime(meta.get("last_updated_timestamp")),
-        })
+        self._sync(
+            group,
+            current,
+            "attrs",
+            {
+                "name": name,
+                "description": meta.get("description"),
+                "creation_time": ms_to_datetime(meta.get("creation_timestamp")),
+                "last_updated_time": ms_to_datetime(meta.get("last_updated_timestamp")),
+            },
+        )
         self._sync(group, current, "tags", model["tags"])
         ledger = current.get("metadata") or {}
         self._sync(group, current, "metadata", {"aliases": dict(sorted(model["aliases"].items()))})
@@ -345,15 +367,31 @@ class Importer:
             self.model_version(group, ledger, name, number, found, model["aliases"])
             self.tick()
 
-    def model_version(self, group: str | None, ledger: dict[str, Any], name: str, number: int,
-                      found: dict[str, Any], aliases: dict[str, int]) -> None:
+    def model_version(
+        self,
+        group: str | None,
+        ledger: dict[str, Any],
+        name: str,
+        number: int,
+        found: dict[str, Any],
+        aliases: dict[str, int],
+    ) -> None:
         meta = found["meta"]
         ref, current, created = self._version(
             group, ledger, f"mlflow_version/{number}", MODEL_VERSION, name
         )
         attrs = {"mlflow_model_name": name, "mlflow_version": number}
-        for key in ("current_stage", "source", "run_id", "run_link", "status_message",
-                    "user_id", "description", "storage_location", "model_id"):
+        for key in (
+            "current_stage",
+            "source",
+            "run_id",
+            "run_link",
+            "status_message",
+            "user_id",
+            "description",
+            "storage_location",
+            "model_id",
+        ):
             if key in meta:
                 attrs[key] = meta[key]
         attrs["mlflow_status"] = meta.get("status")
