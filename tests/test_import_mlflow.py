@@ -422,3 +422,23 @@ def test_progress_bar_on_a_terminal(
         import_mlruns(mlruns[0], t, ["vision"])
     t.stop()
     assert "import mlflow" in capsys.readouterr().err
+
+
+def test_an_interrupted_import_is_completed(mlruns: Any, tmp_path: Any) -> None:
+    path, ids = mlruns
+    root = str(tmp_path / "s")
+    t, _ = importing(path, root, experiments=["vision"])
+    ref = ledger(t, ids["experiment"])[f"mlflow_run/{ids['parent']}"]
+    vdir = os.path.join(root, "resources", *ref.replace("@", "/").split("/"))
+    # what a crash after creating the version would have left out
+    os.unlink(os.path.join(vdir, "tags", "custom.yaml"))
+    os.unlink(os.path.join(vdir, "metadata", "params.yaml"))
+    os.unlink(os.path.join(vdir, "manifests", "notes.txt.yaml"))
+    os.unlink(os.path.join(vdir, "snapshot.json"))
+    t, report = importing(path, root, experiments=["vision"])
+    assert dict(report.updated) == {"run": 1} and not report.created
+    d = t.describe(ref)
+    assert d["tags"]["custom"] == "x"
+    assert d["metadata"]["params"]["model/depth"] == "5"
+    assert "notes.txt" in d["artifacts"]
+    assert os.path.isfile(os.path.join(vdir, "tags", "custom.yaml"))
