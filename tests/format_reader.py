@@ -20,6 +20,8 @@ KNOWN_FORMAT = 1
 ITEM_KINDS = ("attrs", "tags", "metadata")
 LINK_KINDS = ("children", "lineage", "used_by")
 _ESCAPE = re.compile(r"%([0-9A-F]{2})")
+_CHUNK = re.compile(r"([0-9a-f]{16})-([0-9]{6,12})\.tsv")
+Point = tuple[int, float, "int | float"]
 
 
 class FormatError(ValueError):
@@ -186,3 +188,37 @@ class StoreReader:
         if whole != man["sha256"] or sum(f["size"] for f in man["files"]) != man["size"]:
             raise FormatError(f"manifest of {aid!r}: sha256 or size of the whole does not match")
         return out
+
+    def metrics(self, rtype: str, rid: str, version: int) -> dict[str, list[Point]]:
+        """Section 4.7: ``{key: [(step, timestamp, value)]}`` merged from the chunks (the
+        derived ``compact.tsv`` is ignored), ordered by (step, timestamp), ties in chunk order
+        (writer id, then sequence number) and row order."""
+        base = f"resources/{encode(rtype)}/{encode(rid)}/{version}/metrics"
+        out: dict[str, list[Point]] = {}
+        for seg in self._names(base):
+            parts: list[tuple[tuple[str, int], list[Point]]] = []
+            for name in self._names(f"{base}/{seg}"):
+                match = _CHUNK.fullmatch(name)
+                if match is None:
+                    continue
+                lines = self._bytes(f"{base}/{seg}/{name}").decode("ascii").split("\n")
+                head = lines[0].split("\t")
+                writer, seq = match.group(1), int(match.group(2))
+                if head[:4] != ["#tracker-metrics 1", seg, writer, str(seq)] or len(head) != 5:
+                    raise FormatError(f"{base}/{seg}/{name}: header {lines[0][:80]!r}")
+                if lines[1] != "step\ttimestamp\tvalue":
+                    raise FormatError(f"{base}/{seg}/{name}: no column line")
+                rows = [line.split("\t") for line in lines[2:] if line]
+                if len(rows) != int(head[4]):
+                    raise FormatError(f"{base}/{seg}/{name}: {len(rows)} rows, header {head[4]}")
+                parts.append(((writer, seq), [(int(a), float(b), _number(c)) for a, b, c in rows]))
+            merged = [row for _, rows in sorted(parts) for row in rows]
+            merged.sort(key=lambda r: (r[0], r[1]))
+            out[decode(seg)] = merged
+        return out
+
+
+def _number(text: str) -> int | float:
+    """Integers are written as integers; floats always hold ``.``, ``e`` or ``n`` (``nan``,
+    ``inf``)."""
+    return float(text) if any(c in text for c in ".en") else int(text)

@@ -50,9 +50,18 @@ def store(tmp_path: Any) -> tuple[str, Tracker]:
         t.build_model_lineage(mv, [dv])
         t.log_tag(mv, "status", "DEPLOYED")
         t.update_resource(mv, {"stage": "prod"})
+        if hasattr(t, "log_metric"):
+            for step in range(30):
+                t.log_metric(mv, "loss", 1.0 / (step + 1), step=step)
+            t.log_metric(mv, "odd", float("nan"), step=0)
+            t.log_metric(mv, "odd", float("inf"), step=1)
+            t.log_metric(mv, "count", 7, step=0)
+            t.flush()
         t.create_resource("titanic", type="model_version")  # @2, still open
     with Tracker(root, git=False, run_name="second") as t2:
         t2.log_tag("model_version/titanic@1", "status", "ARCHIVED")  # a later writer wins
+        if hasattr(t2, "log_metric"):  # a second writer of the same series
+            t2.log_metric("model_version/titanic@1", "loss", 0.01, step=30)
     return root, Tracker(root, git=False)
 
 
@@ -157,3 +166,20 @@ def test_encoding_matches_the_spec_examples() -> None:
     for key in ODD_KEYS:
         assert format_reader.encode(key) == paths.encode(key)
         assert format_reader.decode(paths.encode(key)) == key
+
+
+def test_metric_series_agree(store: tuple[str, Tracker]) -> None:
+    root, t = store
+    if not hasattr(t, "get_metric_history"):
+        pytest.skip("metric series not on this branch")
+    series = format_reader.StoreReader(root).metrics("model_version", "titanic", 1)
+    assert sorted(series) == ["count", "loss", "odd"]
+    for key, mine in series.items():
+        theirs = t.get_metric_history("model_version/titanic@1", key)
+        assert len(mine) == len(theirs)
+        for (step, ts, value), p in zip(mine, theirs, strict=True):
+            assert step == p.step and same(value, p.value)
+            stamp = p.timestamp
+            assert ts == (stamp.timestamp() if isinstance(stamp, _dt.datetime) else stamp)
+    assert len(series["loss"]) == 31 and series["count"] == [(0, series["count"][0][1], 7)]
+    assert isinstance(series["count"][0][2], int)
