@@ -349,6 +349,19 @@ def test_hostile_input_is_reported_and_skipped(tmp_path: Any) -> None:
     with open(run / "params" / "huge", "wb") as fh:
         fh.truncate(65 * 1024 * 1024)  # sparse: refused by its size, never read
     (run / "metrics" / "bad").write_text("1 2\nnot a metric line at all\n3 4\n")
+    # a tag name MLflow accepts but the tracker cannot store (too long once encoded): that run
+    # is skipped and named; a start time no datetime holds is kept only in the raw meta
+    import shutil
+
+    for twin, meta in (("d" * 32, None), ("c" * 32, "start_time: 100000000000000000000")):
+        shutil.copytree(run, old / "0" / twin, symlinks=True)
+        text = (run / "meta.yaml").read_text().replace(run_id, twin)
+        if meta:
+            text = text.replace("start_time: 1500000000000", meta)
+        (old / "0" / twin / "meta.yaml").write_text(text)
+        for p in (old / "0" / twin / "params").iterdir():
+            p.unlink()
+    ((old / "0" / ("d" * 32)) / "tags" / ("é" * 120)).write_text("long")
     store = tmp_path / "s"
     proc = subprocess.run(
         [sys.executable, "-m", "tracker", "--root", str(store), "import", "mlflow", str(old)],
@@ -359,7 +372,7 @@ def test_hostile_input_is_reported_and_skipped(tmp_path: Any) -> None:
     )
     assert proc.returncode == 1, proc.stderr
     out = proc.stdout
-    assert "skipped 6 unreadable item(s)" in out, out
+    assert "skipped 9 unreadable item(s)" in out, out  # 6, the twins' linked.txt, the long tag
     for part in (
         f"{'f' * 32}/meta.yaml",
         f"{'e' * 32}/meta.yaml",
@@ -374,6 +387,10 @@ def test_hostile_input_is_reported_and_skipped(tmp_path: Any) -> None:
     assert d["metadata"]["params"] == {"alpha": "0.5"}  # the rest of the run is there
     assert d["metadata"]["metrics"]["bad"] == 4.0
     assert list(d["artifacts"]) == ["model.pkl"]
+    refs = ledger(t, "0")
+    late = t.describe(refs[f"mlflow_run/{'c' * 32}"])
+    assert late["attrs"]["start_time"] is None
+    assert late["metadata"]["mlflow_run_meta"]["start_time"] == 10**20
     text = "".join(
         open(os.path.join(dp, n), "rb").read().decode("utf-8", "replace")
         for dp, _, ns in os.walk(store)

@@ -75,23 +75,26 @@ def import_mlruns(
     with progress_iter(total, "import mlflow", progress, minimum=1, unit="item") as tick:
         imp.tick = tick  # type: ignore[method-assign]
         for exp in chosen:
-            group, ledger = imp.experiment(exp)
+            got = imp.guarded(f"{exp.folder}/meta.yaml", imp.experiment, exp)
+            if got is None:
+                continue
+            group, ledger = got
             for did, meta in sorted(reader.datasets(exp).items()):
-                imp.dataset(group, ledger, did, meta)
+                imp.guarded(f"{exp.folder}/datasets/{did}", imp.dataset, group, ledger, did, meta)
             runs = [r for r in (reader.run(exp, rid) for rid in run_ids[exp.id]) if r]
             for run in parents_first(runs):
-                imp.run(group, ledger, run)
+                imp.guarded(run.folder, imp.run, group, ledger, run)
                 tick()
             for _ in range(len(run_ids[exp.id]) - len(runs)):
                 tick()  # unreadable runs: reported by the reader
             for mid, found in sorted(reader.logged_models(exp).items()):
-                imp.logged_model(group, ledger, mid, found)
+                imp.guarded(found["folder"], imp.logged_model, group, ledger, mid, found)
             traces = reader.traces(exp)
             if traces:
                 report.note(f"experiment {exp.id}: {traces} trace(s) not imported (unsupported)")
         selected = None if not experiments else {r for ids in run_ids.values() for r in ids}
         for model in registry:
-            imp.registered_model(model, selected)
+            imp.guarded(model["folder"], imp.registered_model, model, selected)
     if not dry_run and hasattr(tracker, "flush"):
         tracker.flush()
     if NO_SERIES in report.notes:

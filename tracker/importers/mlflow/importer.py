@@ -14,10 +14,10 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import os
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
 
-from tracker.errors import ResourceNotFound
+from tracker.errors import ResourceNotFound, StoreError, TrackerError
 from tracker.importers.mlflow.reader import Experiment, MetricPoint, MlrunsReader, Run
 from tracker.importers.mlflow.report import ImportReport
 from tracker.store.base import sha256_of
@@ -30,6 +30,8 @@ STAGE_STATUS = {
     "Archived": "ARCHIVED",
     "Deleted_Internal": "DELETED",
 }
+T = TypeVar("T")
+MAX_MS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last instant a datetime holds
 _EPOCH = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 NO_SERIES = (
     "this tracker has no metric series (log_metric): only the last value of each metric was "
@@ -39,8 +41,8 @@ NO_SERIES = (
 
 def ms_to_datetime(ms: Any) -> _dt.datetime | None:
     """MLflow's milliseconds since the epoch as an exact UTC datetime (None stays None)."""
-    if ms is None or isinstance(ms, bool) or not isinstance(ms, int):
-        return None
+    if isinstance(ms, bool) or not isinstance(ms, int) or not -62_135_596_800_000 <= ms <= MAX_MS:
+        return None  # not milliseconds (the raw value stays in the imported meta)
     return _EPOCH + _dt.timedelta(milliseconds=ms)
 
 
@@ -364,7 +366,16 @@ class Importer:
         ledger = current.get("metadata") or {}
         self._sync(group, current, "metadata", {"aliases": dict(sorted(model["aliases"].items()))})
         for number, found in versions.items():
-            self.model_version(group, ledger, name, number, found, model["aliases"])
+            self.guarded(
+                f"models/{name}/version-{number}",
+                self.model_version,
+                group,
+                ledger,
+                name,
+                number,
+                found,
+                model["aliases"],
+            )
             self.tick()
 
     def model_version(
@@ -418,3 +429,15 @@ class Importer:
 
     def tick(self) -> None:
         """Replaced by the progress bar's tick while an import runs."""
+
+    def guarded(self, where: str, fn: Callable[..., T], *args: Any) -> T | None:
+        """One item's import; a value or name the tracker refuses (an error of ours, a key
+        too long once encoded, ...) skips that item, reported with its path, and the import
+        goes on. A store that fails (``StoreError``) stops it."""
+        try:
+            return fn(*args)
+        except StoreError:
+            raise
+        except TrackerError as exc:
+            self.reader.skip(where, f"not imported: {exc}")
+            return None

@@ -324,6 +324,7 @@ class MlrunsReader:
                 continue
             model: dict[str, Any] = {
                 "name": name,
+                "folder": folder,
                 "meta": meta,
                 "tags": self.values(f"{folder}/tags"),
                 "aliases": {},
