@@ -76,6 +76,8 @@ def make_store(mlruns: str, scratch: str) -> dict[str, Any]:
     lm = c.create_logged_model(
         eid, name="clf", source_run_id=pid, params={"C": "1.0"}, tags={"flavor": "sk"}
     )
+    c.log_metric(pid, "val_acc", 0.7, timestamp=t0 + 7, step=1, model_id=lm.model_id)
+    c.log_metric(pid, "val_acc", 0.8, timestamp=t0 + 8, step=2, model_id=lm.model_id)
     c.create_registered_model("titanic", tags={"owner": "ml"}, description="the model")
     for i in range(3):
         c.create_model_version(
@@ -127,6 +129,8 @@ def make_old_layout(mlruns: str) -> str:
         )
     with open(os.path.join(run, "metrics", "rmse"), "w") as fh:
         fh.write("1500000001 0.5\n1500000002 0.25\n")
+    with open(os.path.join(run, "metrics", "with_dataset"), "w") as fh:  # MLflow 2.x+ lines
+        fh.write("1500000003 0.7 4 train 1a2b3c\n1500000004 0.6 3 train 1a2b3c\n")
     with open(os.path.join(run, "params", "alpha"), "w") as fh:
         fh.write("0.5")
     with open(os.path.join(run, "tags", "mlflow.runName"), "w") as fh:

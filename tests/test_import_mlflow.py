@@ -173,7 +173,7 @@ def test_metric_histories_match_mlflow(mlruns: Any, imported: Any) -> None:
             stamp = g.timestamp
             seconds = stamp.timestamp() if isinstance(stamp, _dt.datetime) else float(stamp)
             assert round(seconds * 1000) == w.timestamp
-    assert report.metric_points == 50 + 3 + 2 + 1
+    assert report.metric_points == 50 + 3 + 2 + 1 + 2 + 2  # + val_acc on the run and the model
 
 
 def test_artifacts_are_byte_identical(mlruns: Any, imported: Any, tmp_path: Any) -> None:
@@ -250,6 +250,7 @@ def test_registry_stages_aliases_and_logged_model(mlruns: Any, imported: Any) ->
     d = t.describe(lref)
     assert d["id"] == lm.name and d["attrs"]["source_run_id"] == lm.source_run_id
     assert d["metadata"]["params"] == lm.params
+    assert d["metadata"]["metrics"] == {m.key: m.value for m in lm.metrics} == {"val_acc": 0.8}
     assert d["tags"] == lm.tags
     assert run_ref in d["lineage"]
 
@@ -318,7 +319,8 @@ def test_old_layout(tmp_path: Any) -> None:
     assert d["attrs"]["lifecycle_stage"] == "active"
     assert ms(d["attrs"]["start_time"]) == 1500000000000
     assert d["metadata"]["params"] == {"alpha": "0.5"}
-    assert d["metadata"]["metrics"] == {"rmse": 0.25}  # two-field lines: step 0, latest ts
+    # two-field lines: step 0, latest time wins; five-field lines: the real step (4) wins
+    assert d["metadata"]["metrics"] == {"rmse": 0.25, "with_dataset": 0.7}
     assert list(d["artifacts"]) == ["model.pkl"]
     if hasattr(t, "get_metric_history"):
         assert [(p.step, p.value) for p in t.get_metric_history(d["ref"], "rmse")] == [

@@ -241,14 +241,14 @@ class Importer:
         self._close(ref)
 
     def metrics(
-        self, ref: str | None, current: dict[str, Any], files: dict[str, str]
+        self, ref: str | None, current: dict[str, Any], files: dict[str, str], model: bool = False
     ) -> tuple[dict[str, float], int]:
         """The latest value per key, and the number of series points written (full histories
         through ``log_metric`` when the tracker has it; only points not recorded yet)."""
         last: dict[str, float] = {}
         written = 0
         for key, path in sorted(files.items()):
-            points = self.reader.metric(path)
+            points = self.reader.metric(path, model)
             if not points:
                 continue
             last[key] = latest(points).value
@@ -328,7 +328,7 @@ class Importer:
         }
         writes = self._sync(ref, current, "attrs", attrs)
         writes += self._sync(ref, current, "tags", found["tags"])
-        metrics, points = self.metrics(ref, current, found["metrics"])
+        metrics, points = self.metrics(ref, current, found["metrics"], model=True)
         writes += points + self._sync(
             ref, current, "metadata", {"params": found["params"], "metrics": metrics}
         )

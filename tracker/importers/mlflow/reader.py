@@ -39,6 +39,7 @@ class MetricPoint:
     value: float
     step: int
     dataset: tuple[str, str] | None = None
+    run_id: str | None = None  # logged models' metric lines name the run that logged them
 
 
 @dataclass
@@ -221,21 +222,29 @@ class MlrunsReader:
                     run.inputs.append(doc)
         return run
 
-    def metric(self, rel: str) -> list[MetricPoint]:
-        """Every line ``ts value [step [dataset_name dataset_digest]]``; a bad line is reported
+    def metric(self, rel: str, model: bool = False) -> list[MetricPoint]:
+        """Every line of a run's metric file, ``ts value [step [dataset_name dataset_digest]]``
+        (MLflow 0.x wrote only ``ts value``), or with ``model`` of a logged model's,
+        ``ts value step run_id [dataset_name dataset_digest]``; a bad line is reported
         (path:line) and skipped."""
         text = self.read_text(rel)
         points: list[MetricPoint] = []
+        sizes = (4, 6) if model else (2, 3, 5)
         for number, line in enumerate((text or "").splitlines(), 1):
             parts = line.split()
             if not parts:
                 continue
             try:
-                if len(parts) not in (2, 3, 5):
-                    raise ValueError(f"{len(parts)} fields, expected 2, 3 or 5")
+                if len(parts) not in sizes:
+                    raise ValueError(
+                        f"{len(parts)} fields, expected {' or '.join(map(str, sizes))}"
+                    )
                 point = MetricPoint(
                     int(parts[0]), float(parts[1]), int(parts[2]) if len(parts) > 2 else 0
                 )
+                if model:
+                    point.run_id = parts[3]
+                    del parts[3]
                 if len(parts) == 5:
                     point.dataset = (parts[3], parts[4])
             except ValueError as exc:
