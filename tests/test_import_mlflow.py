@@ -272,9 +272,13 @@ def test_reimport_is_a_no_op_and_updates_add_only_news(mlruns: Any, tmp_path: An
     c.set_tag(ids["running"], "phase", "done")
     c.set_terminated(ids["running"], "FINISHED")
     fresh = c.create_run(ids["experiment"], run_name="new-one")
+    c.set_registered_model_alias("titanic", "champion", "3")  # moves from 2 to 3
     t, third = importing(copy, root)
     assert dict(third.created) == {"run": 1}
-    assert dict(third.updated) == {"run": 1}
+    assert dict(third.updated) == {"run": 1, "model_version": 2, "mlflow_registered_model": 1}
+    assert t.get_tag("model_version/titanic@2", "aliases") == ["best"]
+    assert t.get_tag("model_version/titanic@3", "aliases") == ["challenger", "champion"]
+    assert t.get_metadata("mlflow_registered_model/titanic@1", "aliases")["champion"] == 3
     refs = ledger(t, ids["experiment"])
     d = t.describe(refs[f"mlflow_run/{ids['running']}"])
     assert d["attrs"]["status"] == "FINISHED" and d["tags"]["phase"] == "done"

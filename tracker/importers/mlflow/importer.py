@@ -86,18 +86,16 @@ class Importer:
             return {"attrs": {}, "tags": {}, "metadata": {}, "artifacts": {}, "lineage": []}
         return dict(self.t.describe(ref))
 
-    def _group(self, rtype: str, rid: str, kind: str) -> tuple[str | None, dict[str, Any]]:
-        """``rtype/rid@1`` (created unless dry-run) and what it holds now."""
+    def _group(self, rtype: str, rid: str) -> tuple[str | None, dict[str, Any], bool]:
+        """``rtype/rid@1`` (created unless dry-run), what it holds now, and whether it is new."""
         try:
             ref = str(self.t.get_resource(rid, type=rtype, version=1).ref)
-            self.report.unchanged[kind] += 1
-            return ref, self._describe(ref)
+            return ref, self._describe(ref), False
         except ResourceNotFound:
             pass
-        self.report.created[kind] += 1
         if self.dry_run:
-            return None, self._describe(None)
-        return str(self.t.create_resource(rid, type=rtype).ref), self._describe(None)
+            return None, self._describe(None), True
+        return str(self.t.create_resource(rid, type=rtype).ref), self._describe(None), True
 
     def _version(
         self, group: str | None, ledger: dict[str, Any], key: str, rtype: str, rid: str, **kw: Any
@@ -154,7 +152,7 @@ class Importer:
 
     # -- experiments, datasets, runs ---------------------------------------------------------
     def experiment(self, exp: Experiment) -> tuple[str | None, dict[str, Any]]:
-        ref, current = self._group(GROUP, exp.id, "mlflow_experiment")
+        ref, current, created = self._group(GROUP, exp.id)
         meta = exp.meta
         attrs = {
             "mlflow_experiment_id": exp.id,
@@ -164,8 +162,9 @@ class Importer:
             "creation_time": ms_to_datetime(meta.get("creation_time")),
             "last_update_time": ms_to_datetime(meta.get("last_update_time")),
         }
-        self._sync(ref, current, "attrs", attrs)
-        self._sync(ref, current, "tags", exp.tags)
+        writes = self._sync(ref, current, "attrs", attrs)
+        writes += self._sync(ref, current, "tags", exp.tags)
+        self._count("mlflow_experiment", created, writes)
         ledger = current.get("metadata") or {}
         for key, value in ledger.items():
             if isinstance(value, str) and key.startswith("mlflow_run/"):
@@ -350,8 +349,8 @@ class Importer:
         if runs is not None and not versions:
             return
         name, meta = model["name"], model["meta"]
-        group, current = self._group(REGISTERED, name, "mlflow_registered_model")
-        self._sync(
+        group, current, created = self._group(REGISTERED, name)
+        writes = self._sync(
             group,
             current,
             "attrs",
@@ -362,9 +361,11 @@ class Importer:
                 "last_updated_time": ms_to_datetime(meta.get("last_updated_timestamp")),
             },
         )
-        self._sync(group, current, "tags", model["tags"])
+        writes += self._sync(group, current, "tags", model["tags"])
         ledger = current.get("metadata") or {}
-        self._sync(group, current, "metadata", {"aliases": dict(sorted(model["aliases"].items()))})
+        aliases = {"aliases": dict(sorted(model["aliases"].items()))}
+        writes += self._sync(group, current, "metadata", aliases)
+        self._count("mlflow_registered_model", created, writes)
         for number, found in versions.items():
             self.guarded(
                 f"models/{name}/version-{number}",
