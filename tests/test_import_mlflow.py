@@ -368,6 +368,11 @@ def test_hostile_input_is_reported_and_skipped(tmp_path: Any) -> None:
         for p in (old / "0" / twin / "params").iterdir():
             p.unlink()
     ((old / "0" / ("d" * 32)) / "tags" / ("é" * 120)).write_text("long")
+    # a registered model whose name climbs out: it is only ever an id, encoded into one segment
+    reg = old / "models" / "evil"
+    (reg / "version-1").mkdir(parents=True)
+    (reg / "meta.yaml").write_text("name: ../../../outside\n")
+    (reg / "version-1" / "meta.yaml").write_text(f"version: 1\nrun_id: {run_id}\n")
     store = tmp_path / "s"
     proc = subprocess.run(
         [sys.executable, "-m", "tracker", "--root", str(store), "import", "mlflow", str(old)],
@@ -404,6 +409,9 @@ def test_hostile_input_is_reported_and_skipped(tmp_path: Any) -> None:
     )
     assert "do not copy me" not in text
     assert not marker.exists()
+    assert sorted(os.listdir(tmp_path)) == ["mlruns", "s", "secret.txt"]
+    assert t.describe("model_version/../../../outside@1")["attrs"]["mlflow_version"] == 1
+    assert os.path.isdir(store / "resources" / "model_version" / "%2E.%2F..%2F..%2Foutside")
 
 
 def test_cli_summary_and_json(mlruns: Any, tmp_path: Any) -> None:
