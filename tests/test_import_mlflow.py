@@ -91,6 +91,8 @@ def test_import_reports_every_kind(imported: Any) -> None:
     assert report.created["logged_model"] == 1
     assert report.artifact_files == 3
     assert os.path.isfile(os.path.join(root, "tracker.yaml"))
+    fsck = Tracker(root, git=False).check()
+    assert fsck.ok, fsck.problems
 
 
 def test_runs_match_mlflow_client_field_by_field(mlruns: Any, imported: Any) -> None:
@@ -267,6 +269,8 @@ def test_reimport_is_a_no_op_and_updates_add_only_news(mlruns: Any, tmp_path: An
     t, again = importing(copy, root)
     assert not again.created and not again.updated and again.ok
     assert files_with_stamps(root) == before  # not one file written, not even a run
+    _, dry = importing(copy, root, dry_run=True)
+    assert not dry.created and not dry.updated and dry.unchanged["run"] == 6
     c = mlflow_stores.client(copy)
     c.log_metric(ids["running"], "late", 3.0, timestamp=1_700_000_100_000, step=7)
     c.set_tag(ids["running"], "phase", "done")
