@@ -306,6 +306,8 @@ def test_no_copy_records_references(mlruns: Any, tmp_path: Any) -> None:
     assert not os.path.exists(
         os.path.join(str(tmp_path / "s"), "resources", "experiment", "vision", "1", "artifacts")
     )
+    _, again = importing(path, str(tmp_path / "s"), copy=False, experiments=["vision"])
+    assert not again.created and not again.updated and again.artifact_files == 0
 
 
 def test_dry_run_writes_nothing(mlruns: Any, tmp_path: Any) -> None:
