@@ -479,3 +479,21 @@ def test_an_interrupted_import_is_completed(mlruns: Any, tmp_path: Any) -> None:
     assert d["metadata"]["params"]["model/depth"] == "5"
     assert "notes.txt" in d["artifacts"]
     assert os.path.isfile(os.path.join(vdir, "tags", "custom.yaml"))
+
+
+def test_import_on_every_backend(mlruns: Any, backend: Any) -> None:
+    """Only the tracker's public API writes, so an import lands on S3 as it does locally."""
+    path, ids = mlruns
+    t = backend.make(run_name="import")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        report = import_mlruns(path, t, ["vision"], progress=False)
+        t.stop()
+        again = import_mlruns(path, backend.make(), ["vision"], progress=False)
+    assert report.ok and report.created["run"] == 5
+    assert not again.created and not again.updated
+    ref = ledger(t, ids["experiment"])[f"mlflow_run/{ids['parent']}"]
+    d = backend.make().describe(ref)
+    assert d["metadata"]["params"]["model/depth"] == "5"
+    assert sorted(d["artifacts"]) == ["model", "notes.txt"]
+    assert any(f.endswith("/manifests/model.yaml") for f in backend.files())
