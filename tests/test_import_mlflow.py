@@ -331,6 +331,7 @@ def test_old_layout(tmp_path: Any) -> None:
     assert d["metadata"]["params"] == {"alpha": "0.5"}
     # two-field lines: step 0, latest time wins; five-field lines: the real step (4) wins
     assert d["metadata"]["metrics"] == {"rmse": 0.25, "with_dataset": 0.7}
+    assert d["metadata"]["metric_datasets"] == {"with_dataset": [["train", "1a2b3c"]]}
     assert list(d["artifacts"]) == ["model.pkl"]
     if hasattr(t, "get_metric_history"):
         assert [(p.step, p.value) for p in t.get_metric_history(d["ref"], "rmse")] == [

@@ -94,7 +94,7 @@ class Importer(RegistryImporter):
         }
         writes = self._sync(ref, current, "attrs", attrs)
         writes += self._sync(ref, current, "tags", run.tags)
-        metrics, points = self.metrics(ref, current, run.metric_files)
+        metrics, points, metric_datasets = self.metrics(ref, current, run.metric_files)
         inputs = []
         for doc in run.inputs:
             did = str(doc.get("source_id"))
@@ -111,6 +111,8 @@ class Importer(RegistryImporter):
             "metrics": metrics,
             "mlflow_run_meta": meta,
         }
+        if metric_datasets:
+            metadata["metric_datasets"] = metric_datasets
         if inputs:
             metadata["inputs"] = inputs
         writes += self._sync(ref, current, "metadata", metadata)
@@ -124,16 +126,21 @@ class Importer(RegistryImporter):
 
     def metrics(
         self, ref: str | None, current: dict[str, Any], files: dict[str, str], model: bool = False
-    ) -> tuple[dict[str, float], int]:
-        """The latest value per key, and the number of series points written (full histories
-        through ``log_metric`` when the tracker has it; only points not recorded yet)."""
+    ) -> tuple[dict[str, float], int, dict[str, list[list[str]]]]:
+        """The latest value per key, the number of series points written (full histories
+        through ``log_metric`` when the tracker has it; only points not recorded yet), and per
+        key the ``[dataset name, digest]`` pairs its points were logged against (if any)."""
         last: dict[str, float] = {}
+        datasets: dict[str, list[list[str]]] = {}
         written = 0
         for key, path in sorted(files.items()):
             points = self.reader.metric(path, model)
             if not points:
                 continue
             last[key] = latest(points).value
+            pairs = sorted({p.dataset for p in points if p.dataset is not None})
+            if pairs:
+                datasets[key] = [list(pair) for pair in pairs]
             if not self.series:
                 continue
             have = 0
@@ -148,7 +155,7 @@ class Importer(RegistryImporter):
         if files and not self.series:
             self.report.note(NO_SERIES)
         self.report.metric_points += written
-        return last, written
+        return last, written, datasets
 
     def artifacts(self, ref: str | None, current: dict[str, Any], folder: str) -> int:
         """Copy each top-level entry of ``folder`` in as one artifact (id = its name), or with
@@ -210,7 +217,7 @@ class Importer(RegistryImporter):
         }
         writes = self._sync(ref, current, "attrs", attrs)
         writes += self._sync(ref, current, "tags", found["tags"])
-        metrics, points = self.metrics(ref, current, found["metrics"], model=True)
+        metrics, points, _ = self.metrics(ref, current, found["metrics"], model=True)
         writes += points + self._sync(
             ref, current, "metadata", {"params": found["params"], "metrics": metrics}
         )
