@@ -498,3 +498,101 @@ def test_import_on_every_backend(mlruns: Any, backend: Any) -> None:
     assert d["metadata"]["params"]["model/depth"] == "5"
     assert sorted(d["artifacts"]) == ["model", "notes.txt"]
     assert any(f.endswith("/manifests/model.yaml") for f in backend.files())
+
+
+def test_export_round_trip_reads_the_same_in_mlflow(
+    mlruns: Any, imported: Any, tmp_path: Any
+) -> None:
+    """import -> export: MLflow's client reads the exported store as it read the original."""
+    from mlflow.entities import ViewType
+
+    path, ids = mlruns
+    _, _, root = imported
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-m", "tracker", "--root", root, "export", "mlflow", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": REPO},
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "6 run(s), 3 model version(s)" in proc.stdout
+    a, b = mlflow_stores.client(path), mlflow_stores.client(str(out))
+
+    def experiments(c: Any) -> list[Any]:
+        return sorted(
+            (e.experiment_id, e.name, e.lifecycle_stage, e.tags)
+            for e in c.search_experiments(view_type=ViewType.ALL)
+        )
+
+    assert experiments(a) == experiments(b)
+    runs = 0
+    for e in a.search_experiments(view_type=ViewType.ALL):
+        for r in a.search_runs([e.experiment_id], run_view_type=ViewType.ALL):
+            r2 = b.get_run(r.info.run_id)
+            for field in (
+                "run_name",
+                "experiment_id",
+                "user_id",
+                "status",
+                "start_time",
+                "end_time",
+                "lifecycle_stage",
+            ):
+                assert getattr(r.info, field) == getattr(r2.info, field), field
+            assert r2.info.artifact_uri.startswith(f"file://{out}")
+            assert r.data.params == r2.data.params and r.data.tags == r2.data.tags
+            assert r.data.metrics.keys() == r2.data.metrics.keys()
+            assert all(same(v, r2.data.metrics[k]) for k, v in r.data.metrics.items())
+            names = sorted(f.path for f in a.list_artifacts(r.info.run_id))
+            assert names == sorted(f.path for f in b.list_artifacts(r.info.run_id))
+            runs += 1
+    assert runs == 6
+    pid = ids["parent"]
+    for store in (a, b):
+        with open(
+            store.download_artifacts(pid, "model/sub/conf.json", str(tmp_path / "dl")), "rb"
+        ) as fh:
+            assert fh.read() == b'{"k": 1}'
+    for n in ("1", "2", "3"):
+        v1, v2 = a.get_model_version("titanic", n), b.get_model_version("titanic", n)
+        for field in ("current_stage", "run_id", "source", "description", "tags"):
+            assert getattr(v1, field) == getattr(v2, field), field
+        assert sorted(v1.aliases) == sorted(v2.aliases)
+    m1, m2 = a.get_registered_model("titanic"), b.get_registered_model("titanic")
+    assert (m1.description, m1.tags, m1.aliases) == (m2.description, m2.tags, m2.aliases)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tracker", "--root", root, "export", "mlflow", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": REPO},
+        timeout=120,
+    )
+    assert proc.returncode == 1 and "not an empty directory" in proc.stderr
+
+
+def test_export_of_a_native_store(tmp_path: Any) -> None:
+    root, src = str(tmp_path / "s"), tmp_path / "model.json"
+    src.write_text("{}")
+    with Tracker(root, git=False) as t:
+        mv = t.create_resource("titanic", type="model_version")
+        ex = t.create_resource("xgb", type="experiment", parent=mv)
+        t.log_metadata(ex, "metrics", {"f1": 0.81})
+        t.log_metadata(ex, "params", {"depth": 3})
+        t.log_tag(ex, "stage", "trained")
+        t.log_artifact(ex, "model", str(src))
+        t.log_tag(mv, "status", "DEPLOYED")
+        if hasattr(t, "log_metric"):
+            t.log_metric(ex, "f1", 0.81, step=0)
+    from tracker.importers.mlflow.export import export_mlruns
+
+    result = export_mlruns(Tracker(root, git=False), str(tmp_path / "out"))
+    assert result["runs"] == 1 and not result["skipped"]
+    c = mlflow_stores.client(str(tmp_path / "out"))
+    (exp,) = [e for e in c.search_experiments() if e.name == "xgb"]
+    (run,) = c.search_runs([exp.experiment_id])
+    assert run.data.params == {"depth": "3"} and run.data.metrics == {"f1": 0.81}
+    assert run.data.tags["stage"] == "trained" and run.info.status == "FINISHED"
+    assert [f.path for f in c.list_artifacts(run.info.run_id)] == ["model"]
+    assert c.get_model_version("titanic", "1").current_stage == "Production"

@@ -13,12 +13,18 @@ import argparse
 import warnings
 from typing import Any
 
-from tracker.cli.common import add_command, emit, root_of
+from tracker.cli.common import add_command, emit, open_store, root_of
 from tracker.core.tracker import Tracker
 from tracker.importers.mlflow import import_mlruns
+from tracker.importers.mlflow.export import export_mlruns
 
 
 def register(sub: Any) -> None:
+    register_import(sub)
+    register_export(sub)
+
+
+def register_import(sub: Any) -> None:
     parser = add_command(
         sub,
         "import",
@@ -48,6 +54,36 @@ def register(sub: Any) -> None:
         action="store_false",
         help="record artifacts where they are (path, sizes, sha256) instead of copying them",
     )
+
+
+def register_export(sub: Any) -> None:
+    parser = add_command(
+        sub,
+        "export",
+        run_export,
+        "write the store's runs and model versions out as an MLflow file store",
+        description=(
+            "Write every version of an `experiment` series as an MLflow run (tags, "
+            "metadata.params as params, metric histories, artifacts) and every model_version "
+            "as a registered model version (the status tag as its stage), into a new directory "
+            "MLflow's client and UI read (MLFLOW_ALLOW_FILE_STORE=true). What `tracker import "
+            "mlflow` brought in goes back out with its MLflow ids, times and statuses."
+        ),
+    )
+    parser.add_argument("target", choices=["mlflow"], help="the kind of store to write")
+    parser.add_argument("--out", required=True, metavar="DIR", help="a new or empty directory")
+
+
+def run_export(args: argparse.Namespace) -> int:
+    tracker = open_store(args)
+    result = export_mlruns(tracker, args.out)
+    lines = [
+        f"exported {result['experiments']} experiment(s), {result['runs']} run(s), "
+        f"{result['model_versions']} model version(s) to {result['out']}"
+    ]
+    lines += [f"  skipped: {s}" for s in result["skipped"]]
+    emit(args, result, lambda: "\n".join(lines))
+    return 0 if not result["skipped"] else 1
 
 
 def run_import(args: argparse.Namespace) -> int:
