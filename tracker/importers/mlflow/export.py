@@ -153,6 +153,7 @@ class Exporter:
         params = meta.get("params") if isinstance(meta.get("params"), dict) else {}
         self._keyed(os.path.join(folder, "params"), params, f"{d['ref']} param")
         tags = {k: v for k, v in d["tags"].items() if isinstance(v, str | int | float | bool)}
+        self.skipped += [f"{d['ref']} tag {k!r}: not a text value" for k in d["tags"].keys() - tags]
         tags.setdefault("mlflow.runName", str(attrs.get("run_name") or d["ref"]))
         self._keyed(os.path.join(folder, "tags"), tags, f"{d['ref']} tag")
         for sub in ("metrics", "params", "tags"):  # MLflow treats a run without them as none
