@@ -583,12 +583,15 @@ def test_export_of_a_native_store(tmp_path: Any) -> None:
         t.log_tag(ex, "stage", "trained")
         t.log_artifact(ex, "model", str(src))
         t.log_tag(mv, "status", "DEPLOYED")
+        t.log_tag(mv, "aliases", ["../../escape", "prod"])  # only names stay inside --out
+        t.log_tag(ex, "../up", "x")
         if hasattr(t, "log_metric"):
             t.log_metric(ex, "f1", 0.81, step=0)
     from tracker.importers.mlflow.export import export_mlruns
 
     result = export_mlruns(Tracker(root, git=False), str(tmp_path / "out"))
-    assert result["runs"] == 1 and not result["skipped"]
+    assert result["runs"] == 1 and len(result["skipped"]) == 2
+    assert sorted(os.listdir(tmp_path)) == ["model.json", "out", "s"]
     c = mlflow_stores.client(str(tmp_path / "out"))
     (exp,) = [e for e in c.search_experiments() if e.name == "xgb"]
     (run,) = c.search_runs([exp.experiment_id])
@@ -596,3 +599,4 @@ def test_export_of_a_native_store(tmp_path: Any) -> None:
     assert run.data.tags["stage"] == "trained" and run.info.status == "FINISHED"
     assert [f.path for f in c.list_artifacts(run.info.run_id)] == ["model"]
     assert c.get_model_version("titanic", "1").current_stage == "Production"
+    assert c.get_model_version("titanic", "1").aliases == ["prod"]

@@ -214,7 +214,10 @@ class Exporter:
                 run_id = self.run_ids.get(run) if run else None
                 stage = STAGES.get(str(d["tags"].get("status")), "None")
                 for alias in d["tags"].get("aliases") or []:
-                    aliases[str(alias)] = str(v)
+                    if _key_ok(str(alias)) and "/" not in str(alias):
+                        aliases[str(alias)] = str(v)
+                    else:
+                        self.skipped.append(f"{d['ref']} alias {alias!r}: not a name MLflow takes")
                 _yaml(
                     os.path.join(base, f"version-{v}", "meta.yaml"),
                     {
