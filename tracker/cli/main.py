@@ -35,6 +35,7 @@ COMMAND_MODULES: list[str] = [
     "fsck",
     "metrics",
     "write",
+    "importer",
 ]
 COMMAND_MODULES += ["trash"]  # rm, restore, trash, gc
 
@@ -47,6 +48,7 @@ EPILOG = """examples:
   tracker lineage model_version/titanic@1 --up
   tracker metrics experiment/xgb --history      a training curve, point by point
   tracker promote model_version/titanic@2       tag it status=DEPLOYED (a run of its own)
+  tracker import mlflow ./mlruns                bring an MLflow file store in
 
 the store: --root, else $TRACKER_ROOT, else the nearest .tracker/ in this directory or a parent
 (up to $HOME when inside it), else ./.tracker. `tracker COMMAND --help` explains each command.
