@@ -82,3 +82,7 @@ class VersionControlError(TrackerError, ValueError):
 
 class MissingDependency(TrackerError, ImportError):
     """An optional extra (pandas, s3fs, tqdm) is needed for what was asked; says what to install."""
+
+
+class InvalidArgument(TrackerError, ValueError):
+    """An argument outside what a call accepts (an unknown direction, nothing to compare)."""

@@ -21,7 +21,10 @@ from collections.abc import Sequence
 from tracker import __version__
 from tracker.errors import TrackerError
 
-COMMAND_MODULES: list[str] = ["runs", "resources", "artifacts", "lineage", "diff", "demo", "fsck"]
+COMMAND_MODULES: list[str] = [
+    *["runs", "resources", "artifacts", "lineage", "diff", "demo", "fsck"],
+    *["compare", "ui", "report"],
+]
 
 EPILOG = """examples:
   tracker demo                                  record an example workflow in ./.tracker

@@ -34,3 +34,12 @@ class Results(list[Any]):
                 "to_pandas() needs pandas: pip install 'tracker[pandas]' (or pip install pandas)"
             ) from None
         return pd.DataFrame(self.rows)
+
+
+class LineageTree(dict[str, Any]):
+    """What ``lineage()`` returns: the tree as a plain dict that a notebook draws as a tree."""
+
+    def _repr_html_(self) -> str:
+        from tracker.view.html import lineage_html
+
+        return lineage_html(self)
