@@ -139,8 +139,8 @@ def resource_text(info: dict[str, Any]) -> str:
         empty="  (none)",
         hint="use --json for every column, or a wider terminal",
     )
-    lineage_note = (
-        f"  {len(info['lineage'])} upstream, {len(info['used_by'])} downstream, "
+    lineage_note = text.prose(
+        f"{len(info['lineage'])} upstream, {len(info['used_by'])} downstream, "
         f"{len(info['children'])} children: see `tracker lineage {info['ref']}`"
     )
     parts = [

@@ -198,6 +198,18 @@ def section(
     return "\n".join(lines)
 
 
+def prose(text: str, indent: str = "  ", *, width: int | None = AUTO) -> str:
+    """A note wrapped at word boundaries to the terminal (never cut: it may hold a command)."""
+    import textwrap
+
+    limit = _resolve_width(width)
+    if limit is None:
+        return indent + text
+    return textwrap.fill(
+        text, limit, initial_indent=indent, subsequent_indent=indent, break_long_words=False
+    )
+
+
 def listing(title: str, refs: Sequence[str], indent: str = "  ") -> str:
     """``title (n)`` then one ref per line."""
     if not refs:
