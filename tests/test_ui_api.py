@@ -85,7 +85,7 @@ def served(tmp_path):
 
 def _get(url):
     try:
-        with urllib.request.urlopen(url, timeout=30) as resp:  # noqa: S310 - 127.0.0.1 only
+        with urllib.request.urlopen(url, timeout=30) as resp:
             return resp.status, dict(resp.headers), resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, dict(exc.headers), exc.read()
@@ -136,7 +136,7 @@ def test_http_api_is_read_only_and_escapes_nothing_itself(served):
     assert _get(url + "static/%2e%2e/api.py")[0] == 404
     request = urllib.request.Request(url + "api/series", data=b"{}", method="POST")
     try:
-        urllib.request.urlopen(request, timeout=10)  # noqa: S310
+        urllib.request.urlopen(request, timeout=10)
         raise AssertionError("POST was accepted")
     except urllib.error.HTTPError as exc:
         assert exc.code == 405
@@ -146,8 +146,8 @@ def test_http_api_is_read_only_and_escapes_nothing_itself(served):
 
 
 def test_metrics_api_without_and_with_series(served):
-    root, url = served
-    status, _, body = _get(url + "api/metrics?refs=model_version/titanic@2")
+    _root, url = served
+    _status, _, body = _get(url + "api/metrics?refs=model_version/titanic@2")
     data = json.loads(body)
     if not hasattr(Tracker, "metric_history"):
         assert data == {"available": False, "message": api.NO_METRICS, "series": []}

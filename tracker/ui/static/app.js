@@ -310,8 +310,9 @@ async function pageVersion(params) {
     h("div", { class: "bar" }, link("lineage", { ref: v.ref }, "lineage graph"),
       v.version > 1 ? link("compare", { refs: `${v.type}/${v.id}@${v.version - 1},${v.ref}`, diff: "1" }, "compare with previous") : null,
       link("versions", { type: v.type, id: v.id }, "all versions")),
-    ...pairs("identity", identity, "identity"), ...pairs("tags", v.tags, "tags"),
-    ...pairs("metadata", v.metadata, "metadata"), ...pairs("attributes", v.attrs, "attrs")];
+    h("div", { class: "grid" },
+      h("section", {}, ...pairs("identity", identity, "identity")), h("section", {}, ...pairs("tags", v.tags, "tags")),
+      h("section", {}, ...pairs("metadata", v.metadata, "metadata")), h("section", {}, ...pairs("attributes", v.attrs, "attrs")))];
   if (v.metrics && Object.keys(v.metrics).length) out.push(...pairs("metrics (last values)", v.metrics, "metrics"));
   out.push(h("h2", {}, `artifacts (${arts.length})`));
   if (arts.length) {
