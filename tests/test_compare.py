@@ -147,3 +147,20 @@ def test_cli_where_text_and_errors(store):
     assert code == 1 and "give the versions to compare" in err
     code, _, err = _cli("--root", store, "compare", "experiment/exp@1", "--best", "up")
     assert code == 1 and "'max' or 'min'" in err
+
+
+def test_lineage_displays_as_a_tree_in_a_notebook(tmp_path):
+    with Tracker(str(tmp_path / "s"), git=False) as t:
+        data = t.create_resource("d<&>", type="dataset_version")
+        model = t.create_resource("m", type="model_version")
+        t.build_model_lineage(model, [data])
+        tree = t.lineage(model, "up")
+    assert tree == {
+        "ref": "model_version/m@1",
+        "relation": "self",
+        "links": [{"ref": "dataset_version/d<&>@1", "relation": "trained_on", "links": []}],
+    }
+    html = tree._repr_html_()
+    assert "<ul><li>" in html and "trained on:" in html
+    assert "<code>dataset_version/d&lt;&amp;&gt;@1</code>" in html
+    assert json.loads(json.dumps(tree)) == tree  # still plain data

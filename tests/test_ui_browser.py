@@ -20,7 +20,9 @@ from typing import Any
 import pytest
 from support.uistore import AMP, HOSTILE, REPO, SCRIPT, env, make_store
 
-CHROMIUM = os.environ.get("TRACKER_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM = os.environ.get("TRACKER_CHROMIUM") or (
+    "/usr/bin/chromium" if os.path.isfile("/usr/bin/chromium") else shutil.which("chromium") or ""
+)
 ARGS = [
     "--headless",
     "--no-sandbox",
@@ -34,7 +36,7 @@ ARGS = [
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="the browser tests need playwright: pip install playwright"
 )
-if not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
+if not CHROMIUM or not (os.path.isfile(CHROMIUM) or shutil.which(CHROMIUM)):
     pytest.skip(
         f"no Chromium at {CHROMIUM} (apt-get install -y chromium, or set TRACKER_CHROMIUM)",
         allow_module_level=True,
