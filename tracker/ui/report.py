@@ -53,15 +53,13 @@ def write_report(
     data: dict[str, Any] = {
         "info": api.info(tracker),
         "series": api.series(tracker, {})["rows"],
-        "runs": api.runs(tracker, {"size": str(api.MAX_PAGE_SIZE)})["rows"],
+        "runs": jsonable([api.run_row(d) for d in tracker.runs()]),
         "versions": {},
         "columns": {},
         "version": {},
         "lineage": {},
         "previews": {},
     }
-    runs = tracker.runs()
-    data["runs"] = jsonable([api.run_row(d) for d in runs])
     copied = 0
     for ref in chosen:
         page = api.version(tracker, {"ref": ref})
