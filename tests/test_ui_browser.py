@@ -199,10 +199,17 @@ def test_lineage_compare_and_metrics(server: str, page: Any) -> None:
     pg.wait_for_selector("main[data-ready='compare']")
     assert 0 < pg.locator("#compare tbody tr").count() < all_rows
     assert "diff=1" in pg.url
-    _open(pg, _hash(server, "metrics", refs=refs), "metrics")
+    experiments = "experiment/titanic-logreg@2,experiment/titanic-stumps@2"
+    _open(pg, _hash(server, "metrics", refs=experiments), "metrics")
     from tracker import Tracker
 
-    if hasattr(Tracker, "metric_history"):
+    if hasattr(Tracker, "metric_history"):  # the demo logs training curves on its experiments
+        pg.wait_for_selector(".chart canvas", timeout=10_000)
+        assert pg.locator(".chart").count() >= 1
+        legend = pg.inner_text(".chart")
+        assert "experiment/titanic-logreg@2" in legend and "experiment/titanic-stumps@2" in legend
+        pg.check("text=log y")
+        pg.wait_for_function("location.hash.includes('logy=1')")
         pg.wait_for_selector(".chart canvas", timeout=10_000)
     else:
         assert pg.inner_text("#no-metrics") == "no metric series in this store version"
