@@ -194,7 +194,8 @@ function sortHeader(label, column, params, page) {
 }
 
 function cell(value) {
-  return h("td", { class: typeof value === "number" ? "num" : "" }, text(value));
+  const shown = text(value);
+  return h("td", { class: typeof value === "number" ? "num" : "", title: shown.length > 30 ? shown : null }, shown);
 }
 
 function selectionBar(selected, extra) {
@@ -236,7 +237,7 @@ async function pageRuns(params) {
     h("td", {}, r.git_dirty === null || r.git_dirty === undefined ? "-" : r.git_dirty ? "dirty" : "clean")));
   return [h("h1", {}, "Runs"), filterBar(params, "runs", "status = 'FAILED'"), errorBox(data.error, params.where),
     sel.bar,
-    h("table", { id: "runs" }, h("thead", {}, h("tr", {}, heads.map(([l, c]) => c ? sortHeader(l, c, params, "runs") : h("th", {}, l)))), h("tbody", {}, rows)),
+    h("table", { id: "runs", class: "wide" }, h("thead", {}, h("tr", {}, heads.map(([l, c]) => c ? sortHeader(l, c, params, "runs") : h("th", {}, l)))), h("tbody", {}, rows)),
     pager(data, "runs", params)];
 }
 
@@ -251,11 +252,11 @@ async function pageVersions(params) {
   const rows = data.rows.map((r) => h("tr", {},
     h("td", {}, h("input", { type: "checkbox", "aria-label": "select " + r.ref, onchange: (e) => { e.target.checked ? selected.add(r.ref) : selected.delete(r.ref); sel.update(); } })),
     h("td", {}, link("version", { ref: r.ref }, r.ref)),
-    columns.filter((c) => c !== "version").map((c) => cell(r[c]))));
+    columns.filter((c) => c !== "version").map((c) => cell(c === "created_at" ? shortTime(r[c]) : r[c]))));
   return [h("h1", {}, params.type + "/" + params.id),
     filterBar(p, "versions", "tags.status = 'DEPLOYED' and metadata.f1 >= 0.8"), errorBox(data.error, params.where),
     sel.bar,
-    h("table", { id: "versions" }, h("thead", {}, head), h("tbody", {}, rows)),
+    h("div", { class: "scroll" }, h("table", { id: "versions", class: "wide" }, h("thead", {}, head), h("tbody", {}, rows))),
     data.rows.length ? null : h("p", { class: "muted" }, "no versions match"),
     pager(data, "versions", p)];
 }
@@ -350,7 +351,7 @@ async function pageLineage(params) {
   const up = levels(data.up, -1), down = levels(data.down, 1);
   const cols = new Map([[0, [{ ref: data.ref, relation: "self" }]], ...up.cols, ...down.cols]);
   const keys = [...cols.keys()].sort((a, b) => a - b);
-  const W = 260, H = 34, GAPX = 70, GAPY = 14;
+  const W = 310, H = 34, GAPX = 90, GAPY = 14;
   const pos = new Map();
   const tallest = Math.max(...keys.map((k) => cols.get(k).length));
   keys.forEach((k, ci) => cols.get(k).forEach((n, ri) => {
@@ -373,17 +374,20 @@ async function pageLineage(params) {
   const svg = svgEl("svg", { class: "lineage", width, height, viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": "lineage of " + data.ref });
   keys.forEach((k, ci) => svg.append(svgEl("text", { x: 10 + ci * (W + GAPX), y: 16, fill: "#6e7781" },
     k < 0 ? `upstream ${-k}` : k > 0 ? `downstream ${k}` : "this version")));
+  const sign = (from, edges) => edges.some((e) => e[0] === from);  // upstream: label at its source
   for (const [from, to, rel] of [...up.edges, ...down.edges]) {
     const a = find(from, 0), b = find(to, 0);
     if (!a || !b) continue;
     const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2;
     svg.append(svgEl("path", { d: `M${x1},${y1} C${x1 + GAPX / 2},${y1} ${x2 - GAPX / 2},${y2} ${x2},${y2}` }));
-    svg.append(svgEl("text", { x: (x1 + x2) / 2 - 20, y: (y1 + y2) / 2 - 3, fill: "#8c959f", "font-size": "10" }, rel.replace("_", " ")));
+    const labelX = sign(from, up.edges) ? x1 + 4 : x2 - 62;
+    const labelY = sign(from, up.edges) ? y1 - 4 : y2 - 4;
+    svg.append(svgEl("text", { x: labelX, y: labelY, fill: "#8c959f", "font-size": "10" }, rel.replace("_", " ")));
   }
   for (const p of pos.values()) {
     const a = svgEl("a", { href: hashOf("version", { ref: p.node.ref }), class: p.col === 0 ? "self" : "node" });
     a.append(svgEl("rect", { x: p.x, y: p.y, width: W, height: H, rx: 5 }));
-    const label = p.node.ref.length > 36 ? p.node.ref.slice(0, 35) + "…" : p.node.ref;
+    const label = p.node.ref.length > 40 ? p.node.ref.slice(0, 39) + "…" : p.node.ref;
     a.append(svgEl("text", { x: p.x + 8, y: p.y + H / 2 + 4 }, label));
     a.append(svgEl("title", {}, p.node.ref + (p.col ? " (" + p.node.relation + ")" : "")));
     svg.append(a);
