@@ -129,6 +129,13 @@ def test_resources_runs_and_version_table_with_filter(server: str, page: Any) ->
     assert "hostile" in pg.inner_text("main")
     _open(pg, _hash(server, "runs"), "runs")
     assert "demo: train v2" in pg.inner_text("#runs")
+    boxes = pg.locator("#runs tbody input[type=checkbox]")
+    boxes.nth(0).check()
+    boxes.nth(1).check()
+    pg.click("text=Compare selected")
+    pg.wait_for_selector("main[data-ready='compare']")
+    assert pg.locator("#compare thead th").count() == 3  # key + two runs
+    assert "name" in pg.inner_text("#compare tbody")  # run names differ
     _open(pg, _hash(server, "versions", type="model_version", id="titanic"), "versions")
     assert pg.locator("#versions tbody tr").count() == 2
     assert "DEPLOYED" in pg.inner_text("#versions") and "RETIRED" in pg.inner_text("#versions")
