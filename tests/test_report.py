@@ -54,6 +54,7 @@ def test_report_of_refs_is_self_contained(store, tmp_path):
     assert code.returncode == 0, code.stderr
     done = json.loads(code.stdout)
     assert done["versions"] == 2 and done["index"] == str(out / "index.html")
+    assert done["truncated"] is False
     raw, data = _data(out)
     assert "</script>" not in raw and "<\\/script>" in raw  # cannot end the page's script tag
     assert sorted(data["version"]) == [HOSTILE, "model_version/titanic@2"]
@@ -82,12 +83,15 @@ def test_report_of_refs_is_self_contained(store, tmp_path):
     assert written == {"index.html", "data.js", "static", "artifacts"}
 
 
-def test_report_where_and_refusals(store, tmp_path):
+def test_report_where_cap_and_refusals(store, tmp_path, monkeypatch):
     t = Tracker(store, git=False)
     before = sorted(os.listdir(store))
     done = write_report(t, str(tmp_path / "w"), where="tags.status = 'DEPLOYED'")
     _, data = _data(tmp_path / "w")
     assert done["versions"] == 1 and list(data["version"]) == ["model_version/titanic@2"]
+    monkeypatch.setattr("tracker.ui.report.MAX_VERSIONS", 3)
+    capped = write_report(t, str(tmp_path / "c"))
+    assert capped["versions"] == 3 and capped["truncated"] is True
     with pytest.raises(InvalidArgument, match="not both"):
         write_report(t, str(tmp_path / "x"), ["model_version/titanic@1"], "tags.x = 1")
     with pytest.raises(InvalidArgument, match="nothing to report"):

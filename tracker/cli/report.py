@@ -1,7 +1,8 @@
 """``tracker report --out DIR [--where EXPR] [REFS...]``: static HTML pages of chosen versions.
 
 The same pages as ``tracker ui`` (see :mod:`tracker.ui.report`), as files that open from
-``file://`` with no server; ``--json`` writes ``{out, index, versions, artifacts}``.
+``file://`` with no server; ``--json`` writes ``{out, index, versions, artifacts, truncated}``
+(``truncated``: more versions matched than a report holds, 2,000).
 """
 
 from __future__ import annotations
@@ -34,5 +35,10 @@ def run_report(args: argparse.Namespace) -> int:
         lambda: (
             f"wrote {done['index']} ({done['versions']} versions, {done['artifacts']} "
             f"artifacts copied); open it in a browser"
+            + (
+                f"\nonly the first {done['versions']} versions: choose them with --where or REFs"
+                if done["truncated"]
+                else ""
+            )
         ),
     )

@@ -87,7 +87,13 @@ def write_report(
     index = os.path.join(out, "index.html")
     with open(index, "w", encoding="utf-8") as fh:
         fh.write(page_html)
-    return {"out": out, "index": index, "versions": len(chosen), "artifacts": copied}
+    return {
+        "out": out,
+        "index": index,
+        "versions": len(chosen),
+        "artifacts": copied,
+        "truncated": not refs and len(chosen) >= MAX_VERSIONS,
+    }
 
 
 def _preview(

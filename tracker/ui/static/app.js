@@ -112,7 +112,8 @@ function reportApi(name, params) {
       return pageOf(sortRows(R.runs, params.sort || "-start_time"), params);
     }
     case "versions": {
-      const all = R.versions[params.type + "/" + params.id] || [];
+      const all = R.versions[params.type + "/" + params.id];
+      if (!all) throw new Error("no version of " + params.type + "/" + params.id + " is in this report");
       const columns = R.columns[params.type + "/" + params.id] || [];
       if (params.where) return { columns, rows: [], total: 0, page: 1, pages: 1, error: { message: REPORT_FILTER, column: 0 } };
       return { columns, sort: params.sort || "-version", ...pageOf(sortRows(all, params.sort || "-version"), params) };
