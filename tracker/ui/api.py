@@ -27,7 +27,7 @@ from tracker.cli.common import jsonable
 from tracker.cli.runs import run_row
 from tracker.core.compare import compact, flatten
 from tracker.core.resource import Resource
-from tracker.errors import ExpressionError, InvalidArgument, TrackerError
+from tracker.errors import ExpressionError, InvalidArgument, ResourceNotFound, TrackerError
 
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
@@ -171,10 +171,11 @@ def versions(tracker: Any, params: Mapping[str, str], cache: QueryCache) -> dict
 
 
 def _latest(tracker: Any, rtype: str, rid: str) -> int:
-    for row in tracker.series(rtype):
-        if row["id"] == rid:
-            return int(row["latest_version"])
-    return 0
+    """The newest version number of one series (0 when there is none), without listing others."""
+    try:
+        return int(tracker.get_resource(rid, rtype).version or 0)
+    except ResourceNotFound:
+        return 0
 
 
 def columns_of(rows: Sequence[Mapping[str, Any]]) -> list[str]:
