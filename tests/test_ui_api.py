@@ -218,3 +218,28 @@ def test_json_api_on_s3(s3_backend, tmp_path):
         assert hashlib.sha256(fh.read()).hexdigest() == page["artifacts"]["plot"]["sha256"]
     assert api.lineage(t, {"ref": HOSTILE})["up"]["links"] == []
     assert "s3://" in api.info(t)["root"] and s3_backend.files()  # the store is really on S3
+
+
+def test_infinite_values_and_downloads(tmp_path):
+    root = str(tmp_path / "s")
+    with Tracker(root, git=False) as t:
+        r = t.create_resource("x", type="experiment")
+        t.log_metadata(r, "loss", float("inf"))
+        big = tmp_path / "big.bin"
+        big.write_bytes(os.urandom(3 * 1024 * 1024))
+        t.log_artifact(r, "blob", str(big))
+    server = UIServer(Tracker(root, git=False), "127.0.0.1", 0)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        status, _, body = _get(server.url + "api/version?ref=experiment/x@1")
+        assert status == 200 and json.loads(body)["metadata"]["loss"] == "inf"
+        status, headers, data = _get(
+            server.url + "artifact?ref=experiment/x@1&id=blob&file=&download=1"
+        )
+        assert status == 200 and data == big.read_bytes()
+        assert headers["Content-Disposition"] == "attachment; filename*=UTF-8''big.bin"
+        assert headers["Content-Length"] == str(3 * 1024 * 1024)
+    finally:
+        server.shutdown()
+        server.server_close()
