@@ -36,6 +36,9 @@ COMMAND_MODULES: list[str] = [
     "metrics",
     "write",
     "importer",
+    "compare",
+    "ui",
+    "report",
 ]
 COMMAND_MODULES += ["trash"]  # rm, restore, trash, gc
 

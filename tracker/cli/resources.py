@@ -146,6 +146,7 @@ def run_ls(args: argparse.Namespace) -> int:
                 for r in rows
             ],
             empty=f"no resources {what}in {tracker.url}",
+            keep=2,
         )
 
     return emit(args, rows, table, LS_COLUMNS, rows)
@@ -186,9 +187,10 @@ def resource_text(info: dict[str, Any]) -> str:
             for aid, a in info["artifacts"].items()
         ],
         empty="  (none)",
+        hint="use --json for every column, or a wider terminal",
     )
-    lineage_note = (
-        f"  {len(info['lineage'])} upstream, {len(info['used_by'])} downstream, "
+    lineage_note = text.prose(
+        f"{len(info['lineage'])} upstream, {len(info['used_by'])} downstream, "
         f"{len(info['children'])} children: see `tracker lineage {info['ref']}`"
     )
     parts = [
@@ -235,6 +237,8 @@ def run_find(args: argparse.Namespace) -> int:
             [c.upper() if "." not in c else c for c in shown],
             [[row.get(c) for c in shown] for row in rows],
             empty="no resource versions match",
+            hint="choose them with --columns A,B, use --json or --format csv, or widen the "
+            "terminal",
         )
 
     return emit(args, rows, table, columns, rows)

@@ -14,6 +14,7 @@ from typing import Any
 
 from tracker.core.context import TrackerContext
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
+from tracker.core.results import LineageTree
 from tracker.core.runs import CRASHED, FAILED
 from tracker.errors import InvalidRef
 
@@ -199,7 +200,7 @@ class LifecycleMixin(TrackerContext):
                 node["links"].append(walk(nxt, rel, level + 1))
             return node
 
-        return walk(root, "self", 0)
+        return LineageTree(walk(root, "self", 0))
 
     def _neighbours(self, res: Resource, direction: str) -> list[tuple[str, Resource]]:
         if direction == UP:

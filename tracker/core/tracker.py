@@ -15,6 +15,7 @@ from tracker.base import BaseMetadataTracker
 from tracker.core import gitinfo
 from tracker.core.check import GRACE_SECONDS, Report
 from tracker.core.check import check as check_store
+from tracker.core.compare import Comparison
 from tracker.core.deleting import DeletionMixin
 from tracker.core.items import LINK_KINDS, now, values
 from tracker.core.lifecycle import LifecycleMixin
@@ -324,6 +325,13 @@ class FileMetadataTracker(
             },
             **{kind: sorted(refs) for kind, refs in links.items()},
         }
+
+    def compare(self, refs_or_results: Any, **options: Any) -> Comparison:
+        """Versions or runs side by side, one row per flattened field (see
+        :func:`tracker.core.compare.compare` for ``differences_only``, ``best`` and ``keys``)."""
+        from tracker.core.compare import compare
+
+        return compare(self, refs_or_results, **options)
 
     # -- artifacts -------------------------------------------------------------------------------
     def log_artifact(
