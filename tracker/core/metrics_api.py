@@ -51,13 +51,28 @@ class MetricsMixin(TrackerContext):
         assert res.version is not None
         return res, (res.type, res.id, res.version)
 
+    def _log_vkey(self, resource: Any) -> VKey:
+        """The version a point goes to. A ref naming an exact version is resolved once per
+        process (a point must not cost a read, least of all on S3); ``type/id`` (the latest)
+        and resources resolve as usual."""
+        if isinstance(resource, str) and "@" in resource:
+            memo: dict[str, VKey] = self.__dict__.setdefault("_metric_refs", {})
+            vkey = memo.get(resource)
+            if vkey is None:
+                vkey = self._vkey(resource)[1]
+                if len(memo) >= 4096:
+                    memo.clear()
+                memo[resource] = vkey
+            return vkey
+        return self._vkey(resource)[1]
+
     def log_metric(
         self, resource: Any, key: str, value: Any, step: int | None = None, timestamp: Any = None
     ) -> None:
         """Add a point to series ``key`` (``step=None``: one more than this process's last step
         of that key, from 0); ``timestamp``: seconds since the epoch or a datetime (default now).
         Buffered: written as a chunk after 1,000 points or 5 s, on ``flush()``, close and exit."""
-        self._metrics.log(self._vkey(resource)[1], _key(key), value, step, timestamp)
+        self._metrics.log(self._log_vkey(resource), _key(key), value, step, timestamp)
 
     def log_metrics(
         self, resource: Any, metrics: Mapping[str, Any], step: int | None = None
@@ -71,7 +86,7 @@ class MetricsMixin(TrackerContext):
             )
         for k, v in metrics.items():
             metric_value(_key(k), v)
-        vkey = self._vkey(resource)[1]
+        vkey = self._log_vkey(resource)
         for k, v in metrics.items():
             self._metrics.log(vkey, k, v, step)
 
