@@ -68,8 +68,10 @@ class LifecycleMixin(TrackerContext):
         expr = None
         if isinstance(filters, str):
             from tracker.core.expr import parse
+            from tracker.core.fields import RESOURCES, check_static
 
             expr = parse(filters)
+            check_static(RESOURCES, expr, (), what="filters")  # a misspelt field is an error
         for cand in self._earlier(res):
             if isinstance(filters, Mapping) and any(
                 self._value(cand, str(k), ("tags",)) != v for k, v in filters.items()
