@@ -72,8 +72,9 @@ class LocalStore(Store):
         symbolic link (``whole``: the last component too, for folders that are listed)."""
         if not path:
             return self.root
-        parts = path.split("/")
-        self._check_dirs(parts if whole else parts[:-1], path)
+        folder = path if whole else path.rpartition("/")[0]
+        if folder and f"{self.root}/{folder}" not in self._verified:  # fast path: one lookup
+            self._check_dirs(folder.split("/"), path)
         return f"{self.root}/{path}"
 
     def _check_dirs(self, parts: list[str], path: str) -> None:
@@ -189,13 +190,17 @@ class LocalStore(Store):
 
     def write(self, path: str, data: bytes) -> Entry:
         full = self._abs(path)
-        with self._errors("write", path):
+        try:  # inline, not a context manager: this is the hot path of every key write
             tmp, st = self._write_tmp(full, data)
             try:
                 os.replace(tmp, full)
             except BaseException:
                 _unlink_quietly(tmp)
                 raise
+        except (FileNotFoundError, FileExistsError):
+            raise
+        except OSError as exc:
+            raise _store_error("write", full, exc) from exc
         self._sync_dir(full)
         return _entry(full.rsplit("/", 1)[-1], st)
 
