@@ -87,10 +87,16 @@ def test_dot_and_odd_file_names_round_trip(tmp_path: Path, monkeypatch: pytest.M
     res = t.create_resource("m", type="model_version")
     t.log_artifact(res, "log", "train-2024-01-01T10:00:00.log")
     t.log_artifact(res, "code", ".")
-    assert Path(t.get_artifact(res, "log")).read_text() == "colon"
     got = Path(t.get_artifact(res, "code", dest=str(tmp_path / "out")))
     assert got.name == "work"
     assert _tree(got) == _tree(work)
+    # without dest: names that had to be encoded in the store come back as a verified copy
+    # (in the cache) under their real names, never as the store's encoded file names
+    cached = Path(t.get_artifact(res, "code"))
+    assert not str(cached).startswith(str(tmp_path / "store"))
+    assert _tree(cached) == _tree(work)
+    log = Path(t.get_artifact(res, "log"))
+    assert log.name == "train-2024-01-01T10:00:00.log" and log.read_text() == "colon"
     assert sorted(t.artifacts(res)) == ["code", "log"]
     t.stop()
     assert t.check().ok

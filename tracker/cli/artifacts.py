@@ -97,7 +97,7 @@ def run_get(args: argparse.Namespace) -> int:
     tracker = open_store(args)
     ref = resolve(tracker, args.ref).ref
     path = tracker.get_artifact(ref, args.artifact_id, dest=args.dest, overwrite=args.force)
-    if args.dest is None and tracker.is_local:
+    if args.dest is None and tracker.is_local and path.startswith(tracker.url):
         sys.stderr.write(
             "tracker: note: this is the store's own copy (verified); do not modify it, use "
             "--dest DIR for a copy of your own\n"

@@ -268,7 +268,8 @@ class Artifacts:
         base = paths.artifact_dir(res.type, res.id, res.version, artifact_id, doc["token"])
         name = check_name(doc.get("name") or artifact_id, "manifest name")
         local = self.store.local_path(base)
-        if dest is None and local is not None:
+        encoded = any(paths.encode_relpath(f["path"]) != f["path"] for f in doc["files"])
+        if dest is None and local is not None and not encoded:
             for f in doc["files"]:
                 stored = f"{base}/{paths.encode_relpath(f['path'])}"
                 if self.store.is_symlink(stored):
