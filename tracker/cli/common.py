@@ -224,9 +224,10 @@ def root_of(args: argparse.Namespace) -> str:
     return str(getattr(args, "root", None) or default_root())
 
 
-def open_store(args: argparse.Namespace) -> Tracker:
-    """A tracker on an existing store, for reading only (it creates no run and writes nothing)."""
-    tracker = Tracker(root_of(args), git=False)
+def open_store(args: argparse.Namespace, write_caches: bool = True) -> Tracker:
+    """A tracker on an existing store, for reading only (it creates no run; with
+    ``write_caches=False`` it writes nothing at all, not even the query index)."""
+    tracker = Tracker(root_of(args), git=False, write_caches=write_caches)
     tracker.require_store()  # StoreNotFound, or StoreFormatError for a newer store
     return tracker
 

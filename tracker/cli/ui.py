@@ -47,7 +47,7 @@ def run_ui(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         raise CliError(f"--port must be 0..65535, got {args.port}")
     host = host_of(args)
-    tracker = open_store(args)
+    tracker = open_store(args, write_caches=False)  # the app never writes to the store
     server = UIServer(tracker, host, args.port, verbose=args.verbose)
     note = (
         "" if is_loopback(host) else " (NOT loopback: anyone who can reach it can read the store)"

@@ -50,6 +50,7 @@ class TrackerContext:
         cache_dir: str | None = None,
         progress: bool = True,
         trusted_modules: tuple[str, ...] | list[str] = (),
+        write_caches: bool = True,
         **_ignored: Any,
     ) -> None:
         self._store = open_store(resolve_root(root), storage_options, fsync)
@@ -61,6 +62,9 @@ class TrackerContext:
         self._runs.on_exit = self._stop_with
         self._metrics = Metrics(self._store, self._run)  # metric series (tracker.core.metrics)
         self.trusted_modules = tuple(trusted_modules)
+        # whether reads may store derived caches (the query index); False keeps a reader such
+        # as `tracker ui` from writing anything at all into the store
+        self.write_caches = write_caches
         self._format_checked = False
         self._format_written = False
 

@@ -159,7 +159,7 @@ class QueryMixin(TrackerContext):
             if early and limit is not None and len(records) >= limit:
                 stopped = True
                 break
-        for index in indexes.values():
+        for index in indexes.values() if self.write_caches else ():
             with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
                 index.save()
         if not stopped:
