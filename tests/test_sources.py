@@ -177,3 +177,29 @@ def test_random_trees_come_back_identical(tmp_path_factory, files) -> None:
         return
     got = Path(t.get_artifact(res, "tree", dest=str(base / "out")))
     assert _tree(got) == _tree(src)
+
+
+def test_an_unreadable_source_file_is_named_before_anything_is_copied(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import builtins
+
+    src = tmp_path / "proj"
+    src.mkdir()
+    (src / "a.txt").write_text("a")
+    (src / "secret.txt").write_text("s")
+    real_open = builtins.open
+
+    def deny(file, *args, **kwargs):  # EACCES as for a file of another user (we run as root)
+        if str(file).endswith("secret.txt"):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    t = _tracker(tmp_path)
+    res = t.create_resource("m", type="model_version")
+    monkeypatch.setattr(builtins, "open", deny)
+    with pytest.raises(UnsupportedSource, match=r"secret\.txt.*Permission denied"):
+        t.log_artifact(res, "code", str(src))
+    monkeypatch.undo()
+    assert t.artifacts(res) == {}
+    assert not list((tmp_path / "store").rglob("artifacts"))

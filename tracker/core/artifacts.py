@@ -169,6 +169,14 @@ class Artifacts:
             safe_relpath(rel, what)
             paths.encode_relpath(rel)
         check_name(name, what)
+        for full, _ in sources:  # an unreadable file is named now, before anything is copied
+            try:
+                with open(full, "rb"):
+                    pass
+            except OSError as exc:
+                raise UnsupportedSource(
+                    f"{what}: cannot read {full!r} ({exc.strerror or exc}); nothing was recorded"
+                ) from exc
         files: list[dict[str, Any]] = []
         total = sum(os.path.getsize(full) for full, _ in sources)
         with progress_bar(total, f"upload {artifact_id}", self.progress) as bar:
