@@ -138,6 +138,15 @@ class Artifacts:
         )
         self.progress = progress
 
+    def _inside_store(self, path: str) -> bool:
+        """Whether ``path`` (after links) lies in a local store's root: never a source to copy
+        in (the store would grow into itself) nor a destination to copy out to."""
+        root = self.store.local_path("")
+        if root is None:
+            return False
+        inside = os.path.realpath(root)
+        return os.path.commonpath([inside, os.path.realpath(path)]) == inside
+
     # -- write -----------------------------------------------------------------------------------
     def log(
         self,
@@ -156,10 +165,8 @@ class Artifacts:
         token = f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
         target = paths.artifact_dir(res.type, res.id, res.version, artifact_id, token)
         store_root = self.store.local_path("")
-        if store_root is not None:
-            inside = os.path.realpath(store_root)
-            if os.path.commonpath([inside, os.path.realpath(src)]) == inside:
-                raise UnsupportedSource(f"{what}: {src!r} lies inside the store; log a copy")
+        if self._inside_store(src):
+            raise UnsupportedSource(f"{what}: {src!r} lies inside the store; log a copy")
         try:
             sources, skipped = _source_files(src, follow_symlinks, store_root)
         except OSError as exc:
@@ -295,14 +302,11 @@ class Artifacts:
                 return target
             return self._fetch(doc, base, target, res, artifact_id, replace=True)
         folder = os.path.abspath(os.fspath(dest))
-        store_root = self.store.local_path("")
-        if store_root is not None:
-            inside = os.path.realpath(store_root)
-            if os.path.commonpath([inside, os.path.realpath(folder)]) == inside:
-                raise DestinationExists(
-                    f"get_artifact({res.ref}, {artifact_id!r}): destination {folder} lies inside "
-                    "the store; choose a folder outside it"
-                )
+        if self._inside_store(folder):
+            raise DestinationExists(
+                f"get_artifact({res.ref}, {artifact_id!r}): destination {folder} lies inside "
+                "the store; choose a folder outside it"
+            )
         if os.path.lexists(folder) and not os.path.isdir(folder):
             raise DestinationExists(
                 f"get_artifact({res.ref}, {artifact_id!r}): destination {folder} is a file, not "

@@ -259,16 +259,10 @@ def _checked(doc: Any, kind: str, name: str, where: str) -> Any:
 def _derived(cached: dict[str, Any], where: str, kind: str, name: str) -> Any:
     """A key file's document as the snapshot holds it, or None when its shape is wrong (a
     derived entry that is not what it should be is a miss: the key file is read instead)."""
-    try:
-        doc = from_json(cached, where)
+    try:  # the same shape rule as the key file itself (_checked), a failure being a miss
+        return _checked(from_json(cached, where), kind, paths.decode(name[: -len(".yaml")]), where)
     except Exception:
         return None
-    field = "id" if kind == "manifests" else "key"
-    if not isinstance(doc, dict) or doc.get(field) != paths.decode(name[: -len(".yaml")]):
-        return None
-    if kind != "manifests" and "value" not in doc:
-        return None
-    return doc
 
 
 def values(records: dict[str, dict[str, Any]]) -> dict[str, Any]:
