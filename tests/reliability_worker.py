@@ -111,7 +111,7 @@ def crash(root: str, log_path: str, slot: str, seed: str) -> None:
                 continue
             ref = own[-1]
             rec.update(ref=ref)
-            action = partial(t.clean_resource, ref, SERIES[0])
+            action = partial(t.clean_resource, ref)
         log.write({**rec, "phase": "intent"})
         result = action()
         if kind == "create":

@@ -93,9 +93,7 @@ def test_parent_child_and_parent_id(backend, tracker):
     ex = tracker.create_resource("exp-a", type="experiment", parent=mv)
     assert ex.parent == "model_version/titanic@1"
     assert tracker.get_parent_id(ex) == "titanic"
-    assert tracker.get_parent_id(ex, type="model_version") == "titanic"
-    assert tracker.get_parent_id(ex, type="experiment") == "titanic"  # lolpop's reading
-    assert tracker.get_parent_id(ex, type="dataset_version") is None
+    # lolpop's `type=` reading of get_parent_id: tests/test_strict.py (FileMetadataTracker)
     assert tracker.get_parent_id(mv) is None
     assert f"{V}/1/children/experiment/exp-a@1" in backend.files()
     assert tracker.get_resource("exp-a", "experiment", parent=mv) == ex
@@ -113,14 +111,14 @@ def test_update_resource_writes_attributes(backend, tracker):
 def test_clean_resource_closes_once(backend, tracker):
     res = tracker.create_resource("titanic", type="model_version")
     tracker.log_tag(res, "a", 1)
-    tracker.clean_resource(res, "model_version")
+    tracker.clean_resource(res)
     attrs = tracker.get_attributes(res)
     assert attrs["status"] == "FINISHED" and isinstance(attrs["end_time"], dt.datetime)
     snap = json.loads(backend.read(f"{V}/1/snapshot.json"))
     assert snap["files"]["tags/a.yaml"]["doc"]["value"] == 1
     assert snap["files"]["tags/a.yaml"]["dt"] == [["logged_at"]]
     before = backend.read(f"{V}/1/attrs/end_time.yaml")
-    tracker.clean_resource(res, "model_version")
+    tracker.clean_resource(res)
     assert backend.read(f"{V}/1/attrs/end_time.yaml") == before
 
 
@@ -206,7 +204,7 @@ def test_same_calls_twice_are_harmless(tracker):
         tracker.log_tag(res, "k", "v")
         tracker.log_metadata(res, "m", 1)
         tracker.update_resource(res, {"a": 1})
-        tracker.clean_resource(res, "model_version")
+        tracker.clean_resource(res)
     assert tracker.get_tags(res) == {"k": "v"} and tracker.get_all_metadata(res) == {"m": 1}
     tracker.stop()
     tracker.stop()
@@ -301,7 +299,7 @@ def test_data_profile_checks_comparison(tracker, tmp_path):
     assert tracker.get_data_profile(res) is None
     for name in ("profile.html", "checks.json", "cmp.html"):
         (tmp_path / name).write_text(name)
-    tracker.log_data_profile(res, str(tmp_path / "profile.html"), profiler_class="X")
+    tracker.log_data_profile(res, str(tmp_path / "profile.html"))
     tracker.log_checks(res, str(tmp_path / "checks.json"))
     tracker.log_data_comparison(res, str(tmp_path / "cmp.html"))
     assert Path(tracker.get_data_profile(res)).read_text() == "profile.html"
@@ -330,7 +328,7 @@ def test_describe(tracker, tmp_path):
 def test_key_written_after_snapshot_wins(backend, tracker):
     res = tracker.create_resource("titanic", type="model_version")
     tracker.log_tags(res, {f"t{i}": i for i in range(5)})
-    tracker.clean_resource(res, "model_version")
+    tracker.clean_resource(res)
     other = backend.make()
     other.log_tag(res.ref, "t3", "changed")
     other.log_tag(res.ref, "new", "yes")
@@ -348,7 +346,7 @@ def test_key_written_after_snapshot_wins(backend, tracker):
 def test_corrupt_snapshot_entry_is_not_trusted_over_a_changed_file(backend, tracker):
     res = tracker.create_resource("titanic", type="model_version")
     tracker.log_tag(res, "a", "old")
-    tracker.clean_resource(res, "model_version")
+    tracker.clean_resource(res)
     backend.write(f"{V}/1/tags/a.yaml", yaml.safe_dump({"key": "a", "value": "new"}).encode())
     assert tracker.get_tags(res) == {"a": "new"}
 

@@ -203,7 +203,7 @@ def test_a_retried_412_mine_and_a_rivals_clash_are_told_apart(s3, monkeypatch):
 def test_drop_after_on_run_creation_makes_one_run(s3, monkeypatch):
     t = make(s3)
     t.require_store  # noqa: B018
-    t._run()  # the store exists; the next run is the one under test
+    t._session.run()  # the store exists; the next run is the one under test
     t.stop()
     t2 = make(s3)
     armed = arm_before_first(t2._store, s3.proxy, "/run.yaml", monkeypatch)

@@ -10,6 +10,7 @@ import pytest
 
 from tracker import Tracker
 from tracker.core import index as index_module
+from tracker.core.query import Query
 
 
 def age(root, seconds=10.0):
@@ -44,9 +45,9 @@ def test_find_writes_the_index_and_reads_it_back(store, monkeypatch):
     assert sorted(idx["entries"], key=int) == ["1", "2", "3", "4", "5", "6"]
     assert idx["entries"]["3"]["r"]["doc"]["tags"] == {"i": 2, "status": "DEPLOYED"}
     built = []
-    real = Tracker._live_record
+    real = Query.live_record
     monkeypatch.setattr(
-        Tracker, "_live_record", lambda self, *a, **k: built.append(1) or real(self, *a, **k)
+        Query, "live_record", lambda self, *a, **k: built.append(1) or real(self, *a, **k)
     )
     assert where(Tracker(str(store), git=False)) == [1, 3, 5]
     assert built == []  # every record came from the index

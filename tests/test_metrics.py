@@ -10,7 +10,13 @@ import os
 import numpy as np
 import pytest
 
-from tracker import CorruptFile, InvalidArgument, InvalidKey, MetricPoint, UnsupportedValue
+from tracker import (
+    CorruptFile,
+    InvalidKey,
+    MetricPoint,
+    UnknownArgument,
+    UnsupportedValue,
+)
 from tracker.core.check import check
 from tracker.core.metrics import Metrics
 from tracker.store import chunks
@@ -69,7 +75,7 @@ def test_values_refused_with_nothing_written(backend, tracker):
     tracker.flush()
     assert tracker.get_metrics(exp) == {}
     assert not [f for f in backend.files() if "/metrics/" in f]
-    with pytest.raises(InvalidArgument, match="log_metric"):
+    with pytest.raises(UnknownArgument, match="log_metric"):
         tracker.log_metadata(exp, "loss", 0.5, step=3)
     assert tracker.get_metadata(exp, "loss") is None
 

@@ -49,7 +49,7 @@ def test_closed_version_reads_in_three_requests_and_later_keys_win(s3):
     t.log_tags(res, {f"tag{i}": i for i in range(50)})
     for i in range(20):
         t.log_metadata(res, f"meta{i}", {"i": i})
-    t.clean_resource(res, "model_version")
+    t.clean_resource(res)
     reader = backend.make()
     reader.require_store()
     described, reqs = count(proxy, lambda: reader.describe(res.ref))

@@ -254,7 +254,7 @@ def _half_delete(t: Tracker, ref: str, moves: int, tombstone: bool = True) -> di
     t._store.write = write  # type: ignore[method-assign]
     try:
         with pytest.raises(Killed):
-            trash.delete_version(t._resolve(ref), "run")
+            trash.delete_version(t._resolver.resolve(ref), "run")
     finally:
         t._store.move = real_move  # type: ignore[method-assign]
         t._store.write = real_write  # type: ignore[method-assign]

@@ -64,7 +64,7 @@ def train(root: str, dataset_ref: str, winner: str, fail: str = "") -> None:
     for i, name in enumerate(("xgb", "rf", "logreg")):
         ex = t.create_resource(f"{mv.version}-{name}", type="experiment", parent=mv)
         t.log_metadata(ex, "metrics", {"f1": 0.7 + i / 10})
-        t.clean_resource(ex, "experiment")
+        t.clean_resource(ex)
     t.log_metadata(mv, "winning_experiment_id", f"{mv.version}-{winner}")
     t.build_model_lineage(mv, [dataset_ref])
     t.stop(status="FAILED" if fail else "FINISHED")

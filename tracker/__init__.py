@@ -1,10 +1,9 @@
 """tracker: ML metadata (runs, resource versions, tags, metadata, artifacts, lineage, git commits)
 as plain YAML files and copied artifacts under a local directory or any fsspec URL."""
 
-from tracker.base import BaseMetadataTracker
 from tracker.core.resource import Resource, parse_ref
 from tracker.core.results import Results
-from tracker.core.tracker import FileMetadataTracker, Tracker
+from tracker.core.tracker import Tracker
 from tracker.errors import (
     ArtifactNotFound,
     ChecksumMismatch,
@@ -21,10 +20,13 @@ from tracker.errors import (
     StoreFormatError,
     StoreNotFound,
     TrackerError,
+    UnknownArgument,
     UnsupportedValue,
     UntrustedCode,
     VersionControlError,
 )
+from tracker.integrations.lolpop.interface import BaseMetadataTracker
+from tracker.integrations.lolpop.loose import FileMetadataTracker
 from tracker.store.chunks import MetricPoint
 
 __version__ = "0.1.0"
@@ -51,6 +53,7 @@ __all__ = [
     "StoreNotFound",
     "Tracker",
     "TrackerError",
+    "UnknownArgument",
     "UnsupportedValue",
     "UntrustedCode",
     "VersionControlError",

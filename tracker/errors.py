@@ -111,3 +111,7 @@ class DeletionConflict(TrackerError, ValueError):
 
 class InvalidDuration(TrackerError, ValueError):
     """An age such as ``30d`` that does not parse (``<number><d|h|m|s>``, or seconds)."""
+
+
+class UnknownArgument(TrackerError, TypeError):
+    """A keyword the method does not take (``Tracker(fsnyc=True)``): nothing was done."""

@@ -242,7 +242,7 @@ def ours_resources(
     w = t.create_resource("warmup", type=TYPE)  # the first write creates the run: not timed
     t.log_tag(w, "warm", "up")
     t.log_metadata(w, "warm", 1.0)
-    t.clean_resource(w, TYPE)
+    t.clean_resource(w)
     ops: dict[str, list[float]] = defaultdict(list)
     per_resource_tags: list[list[float]] = []
     resources = []
@@ -261,7 +261,7 @@ def ours_resources(
             t.log_metadata(r, f"meta{j}", meta_value(i, j))
             ops["metadata"].append(pc() - a)
         t3 = pc()
-        t.clean_resource(r, TYPE)
+        t.clean_resource(r)
         t4 = pc()
         ops["create"].append(t1 - t0)
         ops["tag"].extend(tag_times)
@@ -361,7 +361,7 @@ def ours_build_series(root: str, versions: int) -> dict[str, list[float]]:
             tags["status"] = "DEPLOYED"
         t.log_tags(r, tags)
         t.log_metadata(r, "lr", 0.01)
-        t.clean_resource(r, TYPE)
+        t.clean_resource(r)
     a = pc()
     t.stop()
     return {"create_next_version": creates, "build_stop": [pc() - a]}
@@ -750,7 +750,7 @@ def run_s3(cfg: Config, workdir: str) -> dict[str, Any]:
                 measure("log_tag", t.log_tag, r, f"tag{j}", tag_value(i, j))
             for j in range(cfg.metas):
                 measure("log_metadata", t.log_metadata, r, f"meta{j}", meta_value(i, j))
-            measure("clean_resource", t.clean_resource, r, TYPE)
+            measure("clean_resource", t.clean_resource, r)
             closed.append(r)
         opened = []
         for i in range(k):
@@ -799,7 +799,7 @@ def run_s3(cfg: Config, workdir: str) -> dict[str, Any]:
             if v % TAGGED_EVERY == TAGGED_AT:
                 tags["status"] = "DEPLOYED"
             ts.log_tags(r, tags)
-            ts.clean_resource(r, TYPE)
+            ts.clean_resource(r)
         ts.stop()
         want = expected_newest(v_s3)
 
@@ -1102,7 +1102,7 @@ def profile_ours(base: str, cfg: Config, out_dir: str) -> dict[str, str]:
         prof = cProfile.Profile()
         prof.enable()
         for r in handles:
-            t.clean_resource(r, TYPE)
+            t.clean_resource(r)
         prof.disable()
         dump("clean_resource", prof)
         t.stop()

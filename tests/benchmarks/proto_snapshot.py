@@ -87,7 +87,7 @@ def build(root: str, n: int, versions: int) -> list[Any]:
         t.log_tags(r, {f"tag{j}": f"value-{i}-{j}" for j in range(10)})
         for j in range(5):
             t.log_metadata(r, f"meta{j}", 0.001 * i + j)
-        t.clean_resource(r, TYPE)
+        t.clean_resource(r)
         handles.append(r)
     for v in range(1, versions + 1):
         r = t.create_resource("m", type=TYPE)
@@ -96,7 +96,7 @@ def build(root: str, n: int, versions: int) -> list[Any]:
             tags["status"] = "DEPLOYED"
         t.log_tags(r, tags)
         t.log_metadata(r, "lr", 0.01)
-        t.clean_resource(r, TYPE)
+        t.clean_resource(r)
     t.stop()
     return handles
 
@@ -186,7 +186,7 @@ def index_lower_bound(root: str, versions: int) -> dict[str, float]:
     records = {}
     for v in range(1, versions + 1):
         r = t.get_resource("m", type=TYPE, version=v)
-        records[v] = t._record(r)
+        records[v] = t._query.record(r)
     vdirs = [f"{root}/{paths.version_dir(TYPE, 'm', v)}" for v in range(1, versions + 1)]
     stamps = {
         v: [os.stat(f"{d}/{k}").st_mtime_ns for k in ("attrs", "tags", "metadata")]

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from tracker.core.context import TrackerContext
 from tracker.core.items import now
-from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
-from tracker.core.resources import TOMBSTONE
-from tracker.core.runs import RUNNING
+from tracker.core.resolve import Resolver
+from tracker.core.resource import Resource, parse_ref
+from tracker.core.resources import TOMBSTONE, Resources
+from tracker.core.runs import RUNNING, Runs
+from tracker.core.session import Session
 from tracker.core.trash import DELETED, RUN, Trash, new_trash_id, parse_duration
 from tracker.errors import DeletionConflict, InvalidRef, ResourceNotFound
 
@@ -26,86 +27,71 @@ def summary(doc: dict[str, Any]) -> dict[str, Any]:
     return {**{k: doc.get(k) for k in SUMMARY}, "files": len(doc.get("files") or [])}
 
 
-class DeletionMixin(TrackerContext):
-    """Mixed into :class:`FileMetadataTracker`."""
+class Deletion:
+    """Deleting and restoring versions and runs through :class:`tracker.core.trash.Trash`."""
 
-    @property
-    def _trash(self) -> Trash:
-        return Trash(self._store, self._resources)
-
-    def _version_ref(self, resource: Any) -> Resource:
-        """The exact version ``resource`` names; a series (``type/id``) is refused."""
-        if isinstance(resource, Resource):
-            rtype, rid, version = resource.type, resource.id, resource.version
-        elif isinstance(resource, str):
-            rtype, rid, version = parse_ref(resource)
-        else:
-            raise InvalidRef(f"expected a ref like 'model_version/titanic@3', got {resource!r:.80}")
-        if rtype == MODEL and version is not None:  # model/titanic@2: that model version
-            rtype = MODEL_VERSION
-        if version is None or rtype == MODEL:
-            raise InvalidRef(
-                f"{Resource(rtype, rid).ref!r} names a series; deletion takes one version: "
-                f"{Resource(rtype, rid).ref}@N (see `tracker show {Resource(rtype, rid).ref}`)"
-            )
-        return Resource(rtype, rid, version)
+    def __init__(
+        self, session: Session, resolver: Resolver, resources: Resources, runs: Runs
+    ) -> None:
+        self.session, self.resolver, self.resources, self.runs = session, resolver, resources, runs
+        self.trash_area = Trash(session.store, resources)
 
     def check_delete(self, target: Any) -> None:
         """Raise what deleting ``target`` (a version ref, a Resource or a run id) would raise,
         without writing: callers check every argument before the first deletion."""
         if isinstance(target, str) and "/" not in target:
-            self._check_format()
-            self._runs.read(target)  # ResourceNotFound when there is no such run
+            self.session.check_format()
+            self.runs.read(target)  # ResourceNotFound when there is no such run
             return
-        res = self._version_ref(target)
-        if self._resources.get(res.type, res.id, res.version or 0) is None:
-            raise ResourceNotFound(self._missing(res.type, res.id, res.version or 0))
+        res = self.resolver.exact(target)
+        if self.resources.get(res.type, res.id, res.version or 0) is None:
+            raise ResourceNotFound(self.resolver.missing(res.type, res.id, res.version or 0))
 
     def check_restore(self, target: str) -> str:
         """The trash id ``restore(target)`` would restore; raises when there is none."""
-        self._check_format()
-        return self._trash.trash_id_of(str(target))
+        self.session.check_format()
+        return self.trash_area.trash_id_of(str(target))
 
-    def delete_resource(self, resource: Any) -> dict[str, Any]:
+    def delete_version(self, resource: Any) -> dict[str, Any]:
         """Move one version (``type/id@N`` or a Resource) to the trash; returns its trash entry.
 
         From then on it is invisible to reads, ``find`` and lifecycle lookups; its number is
         never reused; ``restore_resource`` brings it back until ``gc`` empties the trash.
         """
-        self._check_format()
-        res = self._version_ref(resource)
+        self.session.check_format()
+        res = self.resolver.exact(resource)
         self.check_delete(res)
-        doc = self._trash.delete_version(res, self._run())
+        doc = self.trash_area.delete_version(res, self.session.run())
         key = (res.type, res.id, res.version)
-        self._runs.created = [c for c in self._runs.created if c != key]  # no closing it at stop
+        self.runs.created = [c for c in self.runs.created if c != key]  # no closing it at stop
         return summary(doc)
 
     def delete_run(self, run_id: str, with_versions: bool = False) -> list[dict[str, Any]]:
         """Move a run's record to the trash (and, ``with_versions``, every version it created
         that is still there); returns the trash entries, one group restored together."""
-        self._check_format()
+        self.session.check_format()
         run_id = str(run_id)
-        status = self._runs.status(run_id)
+        status = self.runs.status(run_id)
         if status is None:
-            raise ResourceNotFound(f"no run {run_id!r} in {self.url}; see `tracker runs`")
-        if status == RUNNING or run_id == self._runs.current:
+            raise ResourceNotFound(f"no run {run_id!r} in {self.session.url}; see `tracker runs`")
+        if status == RUNNING or run_id == self.runs.current:
             raise DeletionConflict(
                 f"run {run_id} is still running; stop it (or wait for it) before deleting it"
             )
-        created = self._resources.created_by(run_id) if with_versions else []
-        by_run, group = self._run(), new_trash_id()
+        created = self.resources.created_by(run_id) if with_versions else []
+        by_run, group = self.session.run(), new_trash_id()
         out = []
         for res in created:
-            if self._live(res) is not None:
-                out.append(summary(self._trash.delete_version(res, by_run, group)))
-        out.append(summary(self._trash.delete_run(run_id, by_run, group)))
+            if self.resolver.live(res) is not None:
+                out.append(summary(self.trash_area.delete_version(res, by_run, group)))
+        out.append(summary(self.trash_area.delete_run(run_id, by_run, group)))
         return out
 
     def restore(self, target: str) -> list[dict[str, Any]]:
         """Bring back what a deletion moved to the trash: a version ref (``type/id@N``), a run id
         (with the versions deleted along with it) or a trash id; returns the restored entries."""
-        self._check_format()
-        trash = self._trash
+        self.session.check_format()
+        trash = self.trash_area
         trash_id = trash.trash_id_of(str(target))
         first = trash.entry(trash_id)
         if first is None:
@@ -114,20 +100,20 @@ class DeletionMixin(TrackerContext):
         if first.get("kind") == RUN:  # the versions deleted with it (--with-versions)
             docs = [d for d in trash.entries() if d.get("group") == first.get("group")]
             docs.sort(key=lambda d: d.get("kind") != RUN)
-        current = self._run()
+        current = self.session.run()
         restored = [trash.restore(d["id"]) for d in docs]
         for doc in restored:  # a version this run created is closed again when the run ends
             if doc.get("kind") != RUN:
-                res = self._live(Resource(*parse_ref(str(doc["ref"]))))
+                res = self.resolver.live(Resource(*parse_ref(str(doc["ref"]))))
                 if res is not None and res.run_id == current and res.version is not None:
-                    self._runs.created.append((res.type, res.id, res.version))
+                    self.runs.created.append((res.type, res.id, res.version))
         return [summary(doc) for doc in restored]
 
-    def restore_resource(self, resource: Any) -> Resource:
+    def restore_version(self, resource: Any) -> Resource:
         """Restore one deleted version; returns it."""
-        res = self._version_ref(resource)
+        res = self.resolver.exact(resource)
         self.restore(res.ref)
-        return self._full(res)
+        return self.resolver.full(res)
 
     def restore_run(self, run_id: str) -> list[dict[str, Any]]:
         """Restore a deleted run and the versions deleted with it."""
@@ -135,20 +121,20 @@ class DeletionMixin(TrackerContext):
             raise InvalidRef(f"{run_id!r} is not a run id (run ids hold no '/')")
         return self.restore(str(run_id))
 
-    def trash(self) -> list[dict[str, Any]]:
+    def entries(self) -> list[dict[str, Any]]:
         """The trash entries, oldest first (see :func:`summary` for the keys)."""
-        self._check_format()
-        return [summary(d) for d in self._trash.entries()]
+        self.session.check_format()
+        return [summary(d) for d in self.trash_area.entries()]
 
     def gc(self, older_than: str | float = "30d") -> list[dict[str, Any]]:
         """Empty the trash of entries deleted more than ``older_than`` ago (``30d``, ``12h``,
         ``90m``, ``45s`` or seconds); returns what was purged. Purged versions stay deleted and
         keep their numbers."""
-        self._check_format()
+        self.session.check_format()
         age = parse_duration(older_than)
-        trash = self._trash
+        trash = self.trash_area
         cutoff = now() - _dt.timedelta(seconds=age)
-        self._run()
+        self.session.run()
         purged = []
         for doc in trash.entries():
             when = doc.get("deleted_at")
@@ -159,6 +145,6 @@ class DeletionMixin(TrackerContext):
 
     def is_deleted(self, resource: Any) -> bool:
         """Whether the version exists and is deleted (in the trash, or purged from it)."""
-        res = self._version_ref(resource)
-        raw = self._resources.raw_doc(res.type, res.id, res.version or 0)
+        res = self.resolver.exact(resource)
+        raw = self.resources.raw_doc(res.type, res.id, res.version or 0)
         return raw is not None and TOMBSTONE in raw

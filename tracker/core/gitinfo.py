@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from tracker.errors import VersionControlError
@@ -80,3 +81,30 @@ def check_hexsha(value: Any) -> str:
             f"{value!r} is not a git commit hexsha (7 to 64 hex digits); pass the commit id"
         )
     return text
+
+
+def vc_items(vc_info: Mapping[str, Any] | None, key: str | None) -> dict[str, Any]:
+    """The metadata ``register_vc_resource`` records: ``<key>_hexsha``, ``<key>_uri`` and the
+    caller's other values. With no hexsha, HEAD of ``vc_info['repo']`` (an error when that is
+    not a repository) or of the working directory (nothing when there is none). The caller's
+    values win; the repository's remote goes under ``<key>_remote``."""
+    info = dict(vc_info or {})
+    if not info.get("hexsha"):
+        try:
+            head = head_hexsha(info.get("repo"))
+        except VersionControlError:
+            if info.get("repo"):
+                raise
+        else:
+            info["hexsha"] = head["hexsha"]
+            info.setdefault("remote", head.get("uri"))
+            info.setdefault("uri", head.get("uri"))
+    if not info.get("hexsha"):
+        return {}
+    prefix = f"{key}_" if key else ""
+    info["hexsha"] = check_hexsha(info["hexsha"])
+    items = {f"{prefix}hexsha": info["hexsha"], f"{prefix}uri": info.get("uri")}
+    for k, v in info.items():
+        if k not in ("hexsha", "uri", "repo"):
+            items.setdefault(f"{prefix}{k}", v)
+    return items

@@ -9,61 +9,71 @@ the answer, not the size of the store.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
-from tracker.core.context import TrackerContext
+from tracker.core.query import Query
+from tracker.core.resolve import Resolver
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
+from tracker.core.resources import Resources
 from tracker.core.results import LineageTree
-from tracker.core.runs import CRASHED, FAILED
+from tracker.core.runs import CRASHED, FAILED, Runs
+from tracker.core.session import Session
 from tracker.errors import InvalidRef
 
 BAD_RUNS = (FAILED, CRASHED)
 UP, DOWN = "up", "down"
 
 
-class LifecycleMixin(TrackerContext):
-    """Mixed into :class:`FileMetadataTracker`; uses its store, items, resources and runs."""
+class Lifecycle:
+    """Walks over a series; ``query`` turns a version into the record ``filters`` see."""
+
+    def __init__(
+        self,
+        session: Session,
+        resolver: Resolver,
+        resources: Resources,
+        runs: Runs,
+        query: Query,
+    ) -> None:
+        self.session, self.resolver, self.resources = session, resolver, resources
+        self.runs, self.query = runs, query
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _run_ok(self, res: Resource, memo: dict[str, str | None]) -> bool:
+    def run_ok(self, res: Resource, memo: dict[str, str | None]) -> bool:
         """False when the run that created ``res`` FAILED or CRASHED."""
-        status = self._value(res, "run_status", ("attrs",))
+        status = self.resolver.value(res, "run_status", ("attrs",))
         if status is None:
-            full = self._resources.get(res.type, res.id, res.version or 0)
+            full = self.resources.get(res.type, res.id, res.version or 0)
             run_id = full.run_id if full is not None else None
             if run_id and run_id not in memo:
-                memo[run_id] = self._runs.status(run_id)
+                memo[run_id] = self.runs.status(run_id)
             status = memo.get(run_id or "")
         return status not in BAD_RUNS
 
-    def _earlier(self, res: Resource, inclusive: bool = False) -> Iterator[Resource]:
+    def earlier(self, res: Resource, inclusive: bool = False) -> Iterator[Resource]:
         """Versions of ``res``'s series from the one before it (or itself) down to 1."""
         rtype = MODEL_VERSION if res.type == MODEL else res.type
         top = (
-            res.version
-            if res.version is not None
-            else self._resources.latest_version(rtype, res.id)
+            res.version if res.version is not None else self.resources.latest_version(rtype, res.id)
         )
         start = top if inclusive or res.version is None else top - 1
         for version in range(start, 0, -1):
             yield Resource(rtype, res.id, version)
 
     # -- interface -------------------------------------------------------------------------------
-    def get_prev_resource_version(
+    def previous(
         self,
         resource: Any,
-        *args: Any,
         filters: Mapping[str, Any] | str | None = None,
         num: int = 1,
-        **kwargs: Any,
     ) -> Resource | list[Resource] | None:
         """The newest earlier version(s) of the same series whose run did not fail.
 
         ``filters``: ``{"status": "DEPLOYED"}`` (tags) or a ``where`` expression; ``num > 1``
         returns a list (possibly shorter); ``None`` when there is none.
         """
-        res = self._resolve(resource, allow_series=True)
+        res = self.resolver.resolve(resource, allow_series=True)
         found: list[Resource] = []
         memo: dict[str, str | None] = {}
         expr = None
@@ -73,16 +83,16 @@ class LifecycleMixin(TrackerContext):
 
             expr = parse(filters)
             check_static(RESOURCES, expr, (), what="filters")  # a misspelt field is an error
-        for cand in self._earlier(res):
+        for cand in self.earlier(res):
             if isinstance(filters, Mapping) and any(
-                self._value(cand, str(k), ("tags",)) != v for k, v in filters.items()
+                self.resolver.value(cand, str(k), ("tags",)) != v for k, v in filters.items()
             ):
                 continue
-            if not self._run_ok(cand, memo):
+            if not self.run_ok(cand, memo):
                 continue
-            if expr is not None and not expr.evaluate(self._record(cand)):
+            if expr is not None and not expr.evaluate(self.query.record(cand)):
                 continue
-            live = self._live(cand)  # a deleted version (tombstone) is skipped
+            live = self.resolver.live(cand)  # a deleted version (tombstone) is skipped
             if live is None:
                 continue
             found.append(live)
@@ -92,91 +102,77 @@ class LifecycleMixin(TrackerContext):
             return found
         return found[0] if found else None
 
-    def get_currently_deployed_model_version(
-        self, model_version: Any, *args: Any, **kwargs: Any
-    ) -> Resource | None:
+    def deployed(self, model_version: Any) -> Resource | None:
         """Newest earlier version whose ``status`` (tag or metadata) is DEPLOYED, else PROMOTED,
         else the previous version whose run did not fail, else None."""
-        res = self._resolve(model_version, allow_series=True)
+        res = self.resolver.resolve(model_version, allow_series=True)
         promoted = previous = None
         memo: dict[str, str | None] = {}
-        for cand in self._earlier(res):
-            status = self._value(cand, "status", ("tags", "metadata"))
-            if status == "DEPLOYED" and (live := self._live(cand)) is not None:
+        for cand in self.earlier(res):
+            status = self.resolver.value(cand, "status", ("tags", "metadata"))
+            if status == "DEPLOYED" and (live := self.resolver.live(cand)) is not None:
                 return live
             if status == "PROMOTED" and promoted is None:
-                promoted = self._live(cand)
-            if previous is None and self._run_ok(cand, memo):
-                previous = self._live(cand)
+                promoted = self.resolver.live(cand)
+            if previous is None and self.run_ok(cand, memo):
+                previous = self.resolver.live(cand)
         return promoted or previous
 
-    def get_prediction_job_model_version(
-        self, prediction_job: Any, *args: Any, **kwargs: Any
-    ) -> Resource | None:
+    def prediction_job_model(self, prediction_job: Any) -> Resource | None:
         """The model version a prediction job was created under (its parent), or None."""
-        job = self._resolve(prediction_job)
+        job = self.resolver.resolve(prediction_job)
         if not job.parent:
             return None
         ptype, pid, pver = parse_ref(job.parent)
-        return self._live(Resource(ptype, pid, pver))  # None once that version is deleted
+        return self.resolver.live(Resource(ptype, pid, pver))  # None once that version is deleted
 
-    def get_latest_model_resource(
-        self, model: Any, type: str, *args: Any, **kwargs: Any
-    ) -> Resource | None:
+    def latest_model_resource(self, model: Any, type: str) -> Resource | None:
         """Newest resource of ``type`` among the children of the model's versions
         (``type="model_version"``: the newest version); None when there is none."""
-        res = self._resolve(model, allow_series=True)
+        res = self.resolver.resolve(model, allow_series=True)
         name = res.id
         if type == MODEL_VERSION:
-            return self._latest(MODEL_VERSION, name)
+            return self.resolver.latest(MODEL_VERSION, name)
         best: tuple[Any, Resource] | None = None
-        for mv in self._earlier(Resource(MODEL, name, None), inclusive=True):
-            for child in self._resources.links(mv, "children", type):
-                doc = self._resources.doc(child.type, child.id, child.version or 0, fresh=True)
+        for mv in self.earlier(Resource(MODEL, name, None), inclusive=True):
+            for child in self.resources.links(mv, "children", type):
+                doc = self.resources.doc(child.type, child.id, child.version or 0, fresh=True)
                 if doc is None:
                     continue
                 stamp = (str(doc.get("created_at")), child.id, child.version)
                 if best is None or stamp > best[0]:
                     best = (stamp, child)
-        return self._full(best[1]) if best else None
+        return self.resolver.full(best[1]) if best else None
 
-    def get_winning_experiment(
-        self, model_version: Any, *args: Any, **kwargs: Any
-    ) -> Resource | None:
+    def winning_experiment(self, model_version: Any) -> Resource | None:
         """The experiment named by the version's ``winning_experiment_id`` (tag or metadata)."""
-        mv = self._resolve(model_version)
-        winner = self._value(mv, "winning_experiment_id", ("tags", "metadata"))
+        mv = self.resolver.resolve(model_version)
+        winner = self.resolver.value(mv, "winning_experiment_id", ("tags", "metadata"))
         if winner in (None, ""):
             return None
         winner = str(winner)
         if "/" in winner:
             with contextlib.suppress(InvalidRef):  # not a ref after all: an id holding '/'
-                return self._resolve(winner)
-        kids = [r for r in self._resources.links(mv, "children", "experiment") if r.id == winner]
+                return self.resolver.resolve(winner)
+        kids = [r for r in self.resources.links(mv, "children", "experiment") if r.id == winner]
         for kid in reversed(kids):
-            if (live := self._live(kid)) is not None:
+            if (live := self.resolver.live(kid)) is not None:
                 return live
-        return self._latest("experiment", winner)
+        return self.resolver.latest("experiment", winner)
 
-    def build_model_lineage(
-        self,
-        model_version: Any,
-        dataset_versions: list[Any],
-        *args: Any,
-        **kwargs: Any,
-    ) -> None:
+    def build_lineage(self, model_version: Any, dataset_versions: Sequence[Any]) -> None:
         """Link ``model_version`` to the dataset versions it was trained on (both directions);
         an empty list copies the previous version's lineage."""
-        mv = self._resolve(model_version)
-        datasets = [self._resolve(d) for d in dataset_versions or []]
+        mv = self.resolver.resolve(model_version)
+        datasets = [self.resolver.resolve(d) for d in dataset_versions or []]
         if not datasets:
-            prev = self.get_prev_resource_version(mv)
+            prev = self.previous(mv)
             if isinstance(prev, Resource):
-                datasets = self._resources.links(prev, "lineage")
-        self._run()
+                datasets = self.resources.links(prev, "lineage")
+        self.session.run()
         for dv in datasets:
-            self._resources.link(mv, "lineage", dv)
-            self._resources.link(dv, "used_by", mv)
+            self.resources.link(mv, "lineage", dv)
+            self.resources.link(dv, "used_by", mv)
 
     def lineage(
         self, resource: Any, direction: str = UP, depth: int | None = None
@@ -188,7 +184,7 @@ class LifecycleMixin(TrackerContext):
         """
         if direction not in (UP, DOWN):
             raise ValueError(f"direction must be 'up' or 'down', not {direction!r}")
-        root = self._resolve(resource)
+        root = self.resolver.resolve(resource)
         seen: set[str] = set()
 
         def walk(res: Resource, relation: str, level: int) -> dict[str, Any]:
@@ -196,23 +192,23 @@ class LifecycleMixin(TrackerContext):
             if res.ref in seen or (depth is not None and level >= depth):
                 return node
             seen.add(res.ref)
-            for rel, nxt in self._neighbours(res, direction):
+            for rel, nxt in self.neighbours(res, direction):
                 node["links"].append(walk(nxt, rel, level + 1))
             return node
 
         return LineageTree(walk(root, "self", 0))
 
-    def _neighbours(self, res: Resource, direction: str) -> list[tuple[str, Resource]]:
+    def neighbours(self, res: Resource, direction: str) -> list[tuple[str, Resource]]:
         if direction == UP:
             out: list[tuple[str, Resource]] = []
-            full = self._resources.get(res.type, res.id, res.version or 0)
+            full = self.resources.get(res.type, res.id, res.version or 0)
             if full is not None and full.parent:
                 ptype, pid, pver = parse_ref(full.parent)
-                parent = self._live(Resource(ptype, pid, pver))
+                parent = self.resolver.live(Resource(ptype, pid, pver))
                 if parent is not None:  # a deleted parent is left out of the tree
                     out.append(("parent", parent))
-            out += [("trained_on", r) for r in self._resources.links(res, "lineage")]
+            out += [("trained_on", r) for r in self.resources.links(res, "lineage")]
             return out
-        return [("child", r) for r in self._resources.links(res, "children")] + [
-            ("used_by", r) for r in self._resources.links(res, "used_by")
+        return [("child", r) for r in self.resources.links(res, "children")] + [
+            ("used_by", r) for r in self.resources.links(res, "used_by")
         ]

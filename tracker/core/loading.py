@@ -12,7 +12,10 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from tracker.core.context import TrackerContext
+from tracker.core.artifacts import Artifacts
+from tracker.core.lifecycle import Lifecycle
+from tracker.core.records import Records
+from tracker.core.resolve import Resolver
 from tracker.errors import ResourceNotFound, UntrustedCode
 
 
@@ -46,15 +49,26 @@ def set_model(trainer: Any, model_obj: Any) -> Any:
     return trainer
 
 
-class LoadingMixin(TrackerContext):
+class Loader:
+    """Builds trainers; ``trusted_modules`` is the only way a stored class name gets imported."""
+
+    def __init__(
+        self,
+        resolver: Resolver,
+        lifecycle: Lifecycle,
+        records: Records,
+        artifacts: Artifacts,
+        trusted_modules: tuple[str, ...],
+    ) -> None:
+        self.resolver, self.lifecycle, self.records = resolver, lifecycle, records
+        self.artifacts, self.trusted_modules = artifacts, trusted_modules
+
     def load_model(
         self,
         model_obj: Any,
         model_version: Any,
         ref_model: Any = None,
-        *args: Any,
         loader: Callable[[str], Any] | None = None,
-        **kwargs: Any,
     ) -> Any:
         """A trainer for ``model_version``'s winning experiment holding ``model_obj``.
 
@@ -63,13 +77,13 @@ class LoadingMixin(TrackerContext):
         ``model_trainer_kwargs`` - only if its module is trusted. With ``model_obj=None``: the
         experiment's ``model`` artifact read by ``loader(path)``.
         """
-        mv = self._resolve(model_version)
-        experiment = self.get_winning_experiment(mv)
+        mv = self.resolver.resolve(model_version)
+        experiment = self.lifecycle.winning_experiment(mv)
         if experiment is None:
             raise ResourceNotFound(
                 f"{mv.ref} has no winning experiment (no 'winning_experiment_id' tag or metadata)"
             )
-        meta = self.get_all_metadata(experiment)
+        meta = self.records.load(experiment, "metadata")
         if model_obj is None:
             if loader is None:
                 raise UntrustedCode(
@@ -77,7 +91,7 @@ class LoadingMixin(TrackerContext):
                     f"{experiment.ref}; pass loader=<callable taking a path> (e.g. joblib.load) "
                     "if you trust that file"
                 )
-            model_obj = loader(self.get_artifact(experiment, "model"))
+            model_obj = loader(self.artifacts.get(experiment, "model", None, False))
         if ref_model is not None:
             trainer = copy.copy(ref_model)
             if isinstance(meta.get("params"), dict) and hasattr(trainer, "params"):

@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tracker.core.context import TrackerContext
-from tracker.core.metrics import VKey
+from tracker.core.metrics import Metrics, VKey
+from tracker.core.resolve import Resolver
 from tracker.core.resource import Resource
 from tracker.errors import MissingDependency, UnsupportedValue
 from tracker.store import paths
@@ -45,9 +45,15 @@ class MetricTable(list[dict[str, Any]]):
         return results_html(self)
 
 
-class MetricsMixin(TrackerContext):
+class MetricsAPI:
+    """The metric methods of the tracker: resolve the version, then call :class:`Metrics`."""
+
+    def __init__(self, resolver: Resolver, metrics: Metrics) -> None:
+        self.resolver, self.metrics = resolver, metrics
+        self._refs: dict[str, VKey] = {}  # exact refs resolved once per process (bounded)
+
     def _vkey(self, resource: Any) -> tuple[Resource, VKey]:
-        res = self._resolve(resource)
+        res = self.resolver.resolve(resource)
         assert res.version is not None
         return res, (res.type, res.id, res.version)
 
@@ -56,7 +62,7 @@ class MetricsMixin(TrackerContext):
         process (a point must not cost a read, least of all on S3); ``type/id`` (the latest)
         and resources resolve as usual."""
         if isinstance(resource, str) and "@" in resource:
-            memo: dict[str, VKey] = self.__dict__.setdefault("_metric_refs", {})
+            memo = self._refs
             vkey = memo.get(resource)
             if vkey is None:
                 vkey = self._vkey(resource)[1]
@@ -72,7 +78,7 @@ class MetricsMixin(TrackerContext):
         """Add a point to series ``key`` (``step=None``: one more than this process's last step
         of that key, from 0); ``timestamp``: seconds since the epoch or a datetime (default now).
         Buffered: written as a chunk after 1,000 points or 5 s, on ``flush()``, close and exit."""
-        self._metrics.log(self._log_vkey(resource), _key(key), value, step, timestamp)
+        self.metrics.log(self._log_vkey(resource), _key(key), value, step, timestamp)
 
     def log_metrics(
         self, resource: Any, metrics: Mapping[str, Any], step: int | None = None
@@ -88,22 +94,20 @@ class MetricsMixin(TrackerContext):
             metric_value(_key(k), v)
         vkey = self._log_vkey(resource)
         for k, v in metrics.items():
-            self._metrics.log(vkey, k, v, step)
+            self.metrics.log(vkey, k, v, step)
 
     def get_metric_history(self, resource: Any, key: str) -> list[MetricPoint]:
         """Every point of ``key`` (flushed by anyone, plus this process's buffer), ordered by
         (step, timestamp, writer); ``[]`` for a key never logged."""
-        return self._metrics.history(self._vkey(resource)[1], _key(key))
+        return self.metrics.history(self._vkey(resource)[1], _key(key))
 
     def get_metrics(self, resource: Any) -> dict[str, int | float]:
         """The last value of every key (by step, then timestamp)."""
-        return {
-            k: v["value"] for k, v in self._metrics.last_values(self._vkey(resource)[1]).items()
-        }
+        return {k: v["value"] for k, v in self.metrics.last_values(self._vkey(resource)[1]).items()}
 
     def metric_summary(self, resource: Any) -> dict[str, dict[str, Any]]:
         """``{key: {value, step, timestamp, count}}`` of the last point of every key."""
-        return self._metrics.last_values(self._vkey(resource)[1])
+        return self.metrics.last_values(self._vkey(resource)[1])
 
     def metric_history(
         self, refs_or_results: Any, keys: Iterable[str] | str | None = None
@@ -115,8 +119,8 @@ class MetricsMixin(TrackerContext):
         table = MetricTable()
         for item in _as_list(refs_or_results):
             res, vkey = self._vkey(item)
-            run_id = self._full(res).run_id
-            for key, rows in self._metrics.histories(vkey, wanted).items():
+            run_id = self.resolver.full(res).run_id
+            for key, rows in self.metrics.histories(vkey, wanted).items():
                 table.extend(
                     {
                         "ref": res.ref,
@@ -132,7 +136,7 @@ class MetricsMixin(TrackerContext):
 
     def flush(self) -> None:
         """Write every buffered metric point now (one chunk per key with points)."""
-        self._metrics.flush()
+        self.metrics.flush()
 
     def plot(self, refs_or_results: Any, key: str, **options: Any) -> Any:
         """Curves of ``key`` across versions as an inline SVG figure (shows in notebooks;
@@ -143,7 +147,7 @@ class MetricsMixin(TrackerContext):
         series = []
         for item in _as_list(refs_or_results):
             res, vkey = self._vkey(item)
-            rows = self._metrics.history(vkey, _key(key))
+            rows = self.metrics.history(vkey, _key(key))
             series.append((res.ref, [(p.step, p.value) for p in rows]))
         return Figure(series, key, **options)
 

@@ -1,450 +1,289 @@
-"""``FileMetadataTracker``: the BaseMetadataTracker on YAML files and copied artifacts.
+"""``Tracker``: the facade. Each method checks nothing and decides nothing: it calls a service.
 
-This module holds identity, resources, key values and artifacts; the model-lifecycle lookups,
-lineage, queries and ``load_model`` come from the mixins next to it. Nothing here builds a path by
-hand or touches fsspec: that is the store layer's job.
+Services (each takes its dependencies in its constructor, wired in :meth:`Tracker.__init__`):
+
+* :class:`~tracker.core.session.Session`: store, format check, the current run;
+* :class:`~tracker.core.resolve.Resolver`: a Resource or a ref string -> a version;
+* :class:`~tracker.core.records.Records`: create/close versions, tags, metadata, attributes;
+* :class:`~tracker.core.artifacts.Artifacts`: copying files in and out, verified;
+* :class:`~tracker.core.query.Query`: ``find``, ``runs``, listings (index: :mod:`.index`);
+* :class:`~tracker.core.lifecycle.Lifecycle`: previous/deployed versions, lineage;
+* :class:`~tracker.core.deleting.Deletion`: trash, restore, gc;
+* :class:`~tracker.core.metrics_api.MetricsAPI`: metric series;
+* :class:`~tracker.core.loading.Loader`: ``load_model`` (trusted imports only).
+
+The API is strict: an unknown keyword raises :class:`~tracker.errors.UnknownArgument` (a
+``TypeError``) and an attribute that cannot be stored raises. lolpop's loose calling convention is
+absorbed by :class:`tracker.integrations.lolpop.interface.FileMetadataTracker`.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from tracker.base import BaseMetadataTracker
 from tracker.core import gitinfo
+from tracker.core.artifacts import Artifacts
 from tracker.core.check import GRACE_SECONDS, Report
 from tracker.core.check import check as check_store
 from tracker.core.compare import Comparison
-from tracker.core.deleting import DeletionMixin
-from tracker.core.items import LINK_KINDS, now, values
-from tracker.core.lifecycle import LifecycleMixin
-from tracker.core.loading import LoadingMixin
-from tracker.core.metrics_api import MetricsMixin
-from tracker.core.query import QueryMixin
-from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
-from tracker.core.runs import FAILED, FINISHED
-from tracker.errors import (
-    ArtifactNotFound,
-    CorruptFile,
-    InvalidArgument,
-    KeyCollision,
-    ResourceNotFound,
-    UnsupportedValue,
-    VersionControlError,
-)
-from tracker.store import paths
-from tracker.store.codec import to_plain
+from tracker.core.deleting import Deletion
+from tracker.core.items import Items
+from tracker.core.lifecycle import UP, Lifecycle
+from tracker.core.loading import Loader
+from tracker.core.metrics import Metrics
+from tracker.core.metrics_api import MetricsAPI, MetricTable
+from tracker.core.query import Query
+from tracker.core.records import Records
+from tracker.core.resolve import Ref, Resolver
+from tracker.core.resource import Resource, parse_ref
+from tracker.core.resources import Resources
+from tracker.core.results import Results
+from tracker.core.runs import FAILED, FINISHED, Runs
+from tracker.core.session import Session
+from tracker.core.strict import strict
+from tracker.errors import ArtifactNotFound
+from tracker.store import open_store
+from tracker.store.chunks import MetricPoint
+from tracker.store.discovery import resolve_root
 
-ITEM_KINDS = ("attrs", "tags", "metadata")
-CLOSED = "FINISHED"
+PathLike = str | os.PathLike[str]
 
 
-class FileMetadataTracker(
-    LifecycleMixin, QueryMixin, LoadingMixin, DeletionMixin, MetricsMixin, BaseMetadataTracker
-):
+@strict
+class Tracker:
     """A metadata tracker whose store is a directory or any fsspec URL.
 
     ``root``: a path or URL (default ``$TRACKER_ROOT``, else the nearest ``.tracker/`` here or
-    above, else ``./.tracker``: :mod:`tracker.store.discovery`); ``storage_options``
-    go to fsspec (credentials, ``endpoint_url``); ``run_name`` names the run this tracker opens on
-    its first write; ``git_path`` is where to look for the code's repository (default: the working
-    directory); ``fsync=True`` flushes every write to the disk; ``trusted_modules`` lists the module
-    prefixes ``load_model`` may import.
+    above, else ``./.tracker``: :mod:`tracker.store.discovery`); ``storage_options`` go to fsspec
+    (credentials, ``endpoint_url``); ``run_name`` names the run opened on the first write;
+    ``git_path``: where the code's repository is (default: the working directory); ``fsync``
+    flushes every write to the disk; ``trusted_modules``: module prefixes ``load_model`` may
+    import; ``write_caches=False``: reads store no derived cache (nothing is written at all).
     """
 
-    def stop(self, *args: Any, status: str = FINISHED, **kwargs: Any) -> None:
-        """End the run (idempotent): close what it created, then mark it ``status``."""
-        self._stop_with(status)
+    def __init__(
+        self,
+        root: PathLike | None = None,
+        storage_options: dict[str, Any] | None = None,
+        *,
+        run_name: str | None = None,
+        git: bool = True,
+        git_path: PathLike | None = None,
+        fsync: bool = False,
+        cache_dir: str | None = None,
+        progress: bool = True,
+        trusted_modules: Iterable[str] = (),
+        write_caches: bool = True,
+    ) -> None:
+        store = self._store = open_store(resolve_root(root), storage_options, fsync)
+        self.url = store.url
+        self._items = Items(store)
+        self._resources = Resources(store)
+        self._artifacts = Artifacts(store, cache_dir, progress)
+        self._runs = Runs(store, self._items, run_name, git_path, git)
+        self._session = Session(store, self._runs, write_caches)
+        self._metrics = Metrics(store, self._session.run)
+        self._resolver = Resolver(self._session, self._resources, self._items)
+        self._records = Records(
+            self._session, self._resolver, self._items, self._resources, self._metrics
+        )
+        self._runs.on_exit = self._records.end_run
+        self._query = Query(
+            self._session, self._items, self._resources, self._runs, self._metrics, progress, self
+        )
+        self._lifecycle = Lifecycle(
+            self._session, self._resolver, self._resources, self._runs, self._query
+        )
+        self._deletion = Deletion(self._session, self._resolver, self._resources, self._runs)
+        self._metric_api = MetricsAPI(self._resolver, self._metrics)
+        self._loader = Loader(
+            self._resolver, self._lifecycle, self._records, self._artifacts, tuple(trusted_modules)
+        )
 
-    def _stop_with(self, status: str) -> None:
-        failure: BaseException | None = None
-        try:
-            self._metrics.flush()  # metric points buffered by this process (tracker.core.metrics)
-        except Exception as exc:  # kept in the buffer; the run's end is still recorded
-            failure = exc
-        if self._runs.current is None:
-            if failure is not None:
-                raise failure
-            return
-        run_id = self._runs.current
-        for rtype, rid, version in self._runs.created:
-            res = Resource(rtype, rid, version)
-            path = paths.item_file(rtype, rid, version, "attrs", "run_status")
-            try:
-                self._items.write(path, "run_status", status, run_id)
-                self._close(res, status, refresh=True)
-            except (CorruptFile, KeyCollision):
-                continue  # someone's damaged file: no snapshot for it (fsck reports it)
-            except Exception as exc:  # the store failed: still try to record the run's end
-                failure = failure or exc
-        self._runs.stop(status)
-        if failure is not None:
-            raise failure
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
 
-    def __enter__(self) -> FileMetadataTracker:
+    def __enter__(self) -> Tracker:
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        self._stop_with(FAILED if exc_type is not None else FINISHED)
+        self._records.end_run(FAILED if exc_type is not None else FINISHED)
 
+    # -- store and run ---------------------------------------------------------------------------
+    @property
+    def is_local(self) -> bool:
+        """Whether the store is a local directory (artifacts are then read in place)."""
+        return self._store.is_local
+
+    @property
+    def run_id(self) -> str | None:
+        """The id of the open run, or None before the first write and after ``stop()``."""
+        return self._runs.current
+
+    def require_store(self) -> None:
+        """Raise :class:`~tracker.errors.StoreNotFound` unless a store exists at the root."""
+        self._session.require_store()
+
+    def stop(self, status: str = FINISHED) -> None:
+        """End the run (idempotent): close what it created, then mark it ``status``."""
+        self._records.end_run(status)
+
+    def check(
+        self, repair: bool = False, verify: bool = True, grace: float = GRACE_SECONDS
+    ) -> Report:
+        """fsck (:mod:`tracker.core.check`): ``repair`` removes only provable garbage older than
+        ``grace`` seconds; ``verify`` also hashes every artifact."""
+        return check_store(self._store, repair=repair, verify=verify, grace=grace)
+
+    # -- resources -------------------------------------------------------------------------------
     def create_resource(
         self,
         id: str | None = None,
         type: str | None = None,
-        *args: Any,
-        parent: Any = None,
-        **kwargs: Any,
+        *,
+        parent: Ref | None = None,
+        **attributes: Any,
     ) -> Resource:
-        """A new version of ``type/id`` (version 1, 2, ...); extra keywords become attributes."""
-        rtype = type or "resource"
-        parent_res = self._resolve(parent) if parent is not None else None
-        attributes = {}
-        for key, value in kwargs.items():
-            try:
-                attributes[key] = to_plain(value, key)
-            except UnsupportedValue:
-                continue  # callers pass objects (dataframes, classes) that are not metadata
-        run_id = self._run()
-        res = self._resources.create(rtype, id, run_id, parent_res, attributes)
-        self._runs.created.append((res.type, res.id, res.version or 0))
-        return res
+        """A new version of ``type/id`` (1, 2, ...); keywords are attributes (plain data)."""
+        return self._records.create(id, type, parent, attributes)
 
     def get_resource(
         self,
         id: str,
         type: str | None = None,
-        *args: Any,
-        parent: Any = None,
+        *,
+        parent: Ref | None = None,
         version: int | None = None,
-        **kwargs: Any,
     ) -> Resource:
         """That version, or the latest (among ``parent``'s children when given)."""
-        rtype = type or "resource"
-        id = str(id)
-        if rtype == MODEL:
-            if self._resources.latest_version(MODEL_VERSION, id) == 0:
-                raise ResourceNotFound(f"no model {id!r} (no model_version/{id}) in {self.url}")
-            return Resource(MODEL, id, None)
-        if version is not None:
-            return self._resolve(f"{rtype}/{id}@{int(version)}")
-        if parent is not None:
-            kids = [
-                r
-                for r in self._resources.links(self._resolve(parent), "children", rtype)
-                if r.id == id
-            ]
-            if not kids:
-                raise ResourceNotFound(
-                    f"no {rtype}/{id} among the children of {parent} in {self.url}"
-                )
-            return self._resolve(kids[-1].ref)
-        return self._latest(rtype, id)
+        return self._resolver.get(id, type, parent, version)
 
-    def update_resource(
-        self, resource: Any, updates: Mapping[str, Any], *args: Any, **kwargs: Any
-    ) -> Resource:
-        """Write ``updates`` as the resource's attributes (one file each); returns the resource."""
-        return self._write_items(resource, "attrs", updates)
+    def update_resource(self, resource: Ref, updates: Mapping[str, Any]) -> Resource:
+        """Write ``updates`` as the version's attributes (one file each)."""
+        return self._records.write(resource, "attrs", updates)
 
-    def clean_resource(
-        self, resource: Any, type: str | None = None, *args: Any, **kwargs: Any
-    ) -> None:
+    def clean_resource(self, resource: Ref) -> None:
         """Close the version: ``end_time``, status FINISHED and a snapshot. Idempotent."""
-        self._close(self._resolve(resource), CLOSED)
+        self._records.close(self._resolver.resolve(resource))
 
-    def _close(self, res: Resource, status: str, refresh: bool = False) -> None:
-        """Write end_time/status once, then the snapshot (again, with ``refresh``, so that what
-        the run's end wrote is in it)."""
-        assert res.version is not None
-        vdir = paths.version_dir(res.type, res.id, res.version)
-        status_file = paths.item_file(res.type, res.id, res.version, "attrs", "status")
-        if self._items.read(status_file, "status"):
-            snapshot = paths.snapshot_file(res.type, res.id, res.version)
-            if not refresh and self._store.exists(snapshot):
-                return
-        else:
-            self._write_items(res, "attrs", {"end_time": now(), "status": status})
-        self._metrics.compact((res.type, res.id, res.version))  # flush + compact.tsv per key
-        doc = self._resources.doc(res.type, res.id, res.version)
-        self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"), resource=doc)
-
-    def get_resource_id(self, resource: Any, *args: Any, **kwargs: Any) -> str:
-        """The resource's id (a str), e.g. ``titanic`` for ``model_version/titanic@3``."""
+    def get_resource_id(self, resource: Ref) -> str:
+        """The resource's id, e.g. ``titanic`` for ``model_version/titanic@3``."""
         if isinstance(resource, str):
             return parse_ref(resource)[1]
-        return str(self._resolve(resource, allow_series=True).id)
+        return str(self._resolver.resolve(resource, allow_series=True).id)
 
-    def get_parent_id(
-        self, resource: Any, type: str | None = None, *args: Any, **kwargs: Any
-    ) -> str | None:
-        """The parent's id, or None. ``type`` may name the parent's type or, as lolpop passes
-        it, the resource's own; any other type means "no parent of that type"."""
-        res = self._resolve(resource)
-        if not res.parent:
-            return None
-        ptype, pid, _ = parse_ref(res.parent)
-        if type is not None and type not in (ptype, res.type, MODEL):
-            return None
-        return pid
+    def get_parent_id(self, resource: Ref) -> str | None:
+        """The parent's id, or None."""
+        parent = self._resolver.resolve(resource).parent
+        return parse_ref(parent)[1] if parent else None
 
-    # -- tags, metadata, attributes --------------------------------------------------------------
-    def _item_path(self, resource: Any, kind: str, key: str) -> str:
-        res = self._resolve(resource)
-        assert res.version is not None
-        return paths.item_file(res.type, res.id, res.version, kind, str(key))
-
-    def _write_items(self, resource: Any, kind: str, items: Mapping[str, Any]) -> Resource:
-        """One key file per item of ``kind``; every value is checked before the first write."""
-        res = self._resolve(resource)
-        assert res.version is not None
-        run_id = self._run()
-        self._items.write_many(
-            [
-                (paths.item_file(res.type, res.id, res.version, kind, str(k)), str(k), v)
-                for k, v in items.items()
-            ],
-            run_id,
-        )
-        return res
-
-    def _read_item(self, resource: Any, kind: str, key: str, default: Any) -> Any:
-        rec = self._items.read(self._item_path(resource, kind, key), str(key))
-        return default if rec is None else rec.get("value")
-
-    def log_tag(self, resource: Any, key: str, value: Any, *args: Any, **kwargs: Any) -> None:
-        """Set tag ``key`` (last writer wins); one small file write."""
-        self._write_items(resource, "tags", {key: value})
-
-    def log_tags(self, resource: Any, tags: Mapping[str, Any], *args: Any, **kwargs: Any) -> None:
-        """Set several tags; every value is checked before the first is written."""
-        self._write_items(resource, "tags", tags)
-
-    def get_tag(
-        self, resource: Any, key: str, *args: Any, default: Any = None, **kwargs: Any
-    ) -> Any:
-        """The tag's value, or ``default`` (None) when it was never set; one read."""
-        return self._read_item(resource, "tags", key, default)
-
-    def delete_tag(self, resource: Any, key: str) -> None:
-        """Remove tag ``key`` (its key file; the write is part of the run, like any write).
-
-        Reads list the version's files, so the removed tag is gone for ``get_tag``, bulk reads
-        and ``find`` (whose index validates against the directory); a closed version's snapshot
-        is rewritten so it no longer carries the old value. Raises :class:`ResourceNotFound`
-        when the version has no such tag."""
-        res = self._resolve(resource)
-        assert res.version is not None
-        path = paths.item_file(res.type, res.id, res.version, "tags", str(key))
-        if self._items.read(path, str(key)) is None:
-            raise ResourceNotFound(f"{res.ref} has no tag {key!r}; see `tracker show {res.ref}`")
-        self._run()
-        self._store.remove(path)
-        if self._store.exists(paths.snapshot_file(res.type, res.id, res.version)):
-            doc = self._resources.doc(res.type, res.id, res.version)
-            vdir = paths.version_dir(res.type, res.id, res.version)
-            self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"), resource=doc)
-
-    def log_metadata(self, resource: Any, id: str, data: Any, *args: Any, **kwargs: Any) -> None:
-        """Store ``data`` under metadata ``id`` (last writer wins). A value per step is a metric:
-        ``step=`` raises :class:`InvalidArgument` pointing to ``log_metric``."""
-        if "step" in kwargs:
-            raise InvalidArgument(
-                f"log_metadata({id!r}, ..., step={kwargs['step']!r}): metadata keeps one value "
-                f"per key; for a value per step use log_metric(resource, {id!r}, value, step=...)"
-            )
-        self._write_items(resource, "metadata", {id: data})
-
-    def get_metadata(
-        self, resource: Any, id: str, *args: Any, default: Any = None, **kwargs: Any
-    ) -> Any:
-        return self._read_item(resource, "metadata", id, default)
-
-    def _load(
-        self, resource: Any, kinds: tuple[str, ...]
-    ) -> tuple[Resource, dict[str, dict[str, Any]]]:
-        res = self._resolve(resource)
-        assert res.version is not None
-        return res, self._items.load(paths.version_dir(res.type, res.id, res.version), kinds)
-
-    def get_tags(self, resource: Any) -> dict[str, Any]:
-        """Every tag of the version, from one listing (plus the snapshot when closed)."""
-        return values(self._load(resource, ("tags",))[1]["tags"])
-
-    def get_all_metadata(self, resource: Any) -> dict[str, Any]:
-        return values(self._load(resource, ("metadata",))[1]["metadata"])
-
-    def get_attributes(self, resource: Any) -> dict[str, Any]:
-        """Creation keywords overlaid with ``update_resource`` and closing attributes."""
-        res, loaded = self._load(resource, ("attrs",))
-        return self._attributes(res, loaded["attrs"])
-
-    def _attributes(self, res: Resource, records: dict[str, Any]) -> dict[str, Any]:
-        assert res.version is not None
-        doc = self._resources.doc(res.type, res.id, res.version) or {}
-        return {**(doc.get("attributes") or {}), **values(records)}
-
-    def describe(self, resource: Any) -> dict[str, Any]:
-        """Identity, attributes, tags, metadata, artifacts and links of one version, from one
-        listing (plus the snapshot when the version is closed)."""
-        kinds = (*ITEM_KINDS, "manifests", *LINK_KINDS)
-        res = self._resolve(resource)
-        assert res.version is not None
-        vdir = paths.version_dir(res.type, res.id, res.version)
-        listing = self._items.listing(vdir, kinds)
-        held = self._items.resource_doc(vdir, listing)
-        if held is not None:
-            self._resources.remember(res.type, res.id, res.version, held)
-        # without a snapshot, read afresh: a version deleted meanwhile must not describe itself
-        doc = self._resources.doc(res.type, res.id, res.version, fresh=held is None)
-        if doc is None:
-            raise ResourceNotFound(self._missing(res.type, res.id, res.version))
-        loaded = self._items.load(vdir, kinds, listing)
-        links: dict[str, list[str]] = {kind: [] for kind in LINK_KINDS}
-        for rel in listing:
-            parts = rel.split("/")
-            if len(parts) == 3 and parts[0] in links:
-                try:
-                    ltype, lid, lver = paths.parse_pointer(parts[1], parts[2])
-                except ValueError:
-                    continue
-                links[parts[0]].append(Resource(ltype, lid, lver).ref)
-        return {
-            "ref": res.ref,
-            "type": res.type,
-            "id": res.id,
-            "version": res.version,
-            "run_id": res.run_id,
-            "parent": res.parent,
-            "created_at": doc.get("created_at"),
-            "attrs": self._attributes(res, loaded["attrs"]),
-            "tags": values(loaded["tags"]),
-            "metadata": values(loaded["metadata"]),
-            "artifacts": {
-                aid: _artifact_summary(m) for aid, m in sorted(loaded["manifests"].items())
-            },
-            **{kind: sorted(refs) for kind, refs in links.items()},
-        }
+    def describe(self, resource: Ref) -> dict[str, Any]:
+        """Identity, attributes, tags, metadata, artifacts and links of one version."""
+        return self._records.describe(resource)
 
     def compare(self, refs_or_results: Any, **options: Any) -> Comparison:
-        """Versions or runs side by side, one row per flattened field (see
-        :func:`tracker.core.compare.compare` for ``differences_only``, ``best`` and ``keys``)."""
+        """Versions or runs side by side (options: :func:`tracker.core.compare.compare`)."""
         from tracker.core.compare import compare
 
         return compare(self, refs_or_results, **options)
 
+    # -- tags, metadata, attributes --------------------------------------------------------------
+    def log_tag(self, resource: Ref, key: str, value: Any) -> None:
+        """Set tag ``key`` (last writer wins); one small file write."""
+        self._records.write(resource, "tags", {key: value})
+
+    def log_tags(self, resource: Ref, tags: Mapping[str, Any]) -> None:
+        """Set several tags; every value is checked before the first is written."""
+        self._records.write(resource, "tags", tags)
+
+    def get_tag(self, resource: Ref, key: str, default: Any = None) -> Any:
+        """The tag's value, or ``default`` when it was never set; one read."""
+        return self._records.read(resource, "tags", key, default)
+
+    def delete_tag(self, resource: Ref, key: str) -> None:
+        """Remove tag ``key``; :class:`~tracker.errors.ResourceNotFound` when there is none."""
+        self._records.delete_tag(resource, key)
+
+    def get_tags(self, resource: Ref) -> dict[str, Any]:
+        """Every tag of the version, from one listing (plus the snapshot when closed)."""
+        return self._records.load(resource, "tags")
+
+    def log_metadata(self, resource: Ref, id: str, data: Any) -> None:
+        """Store ``data`` under metadata ``id`` (last writer wins; per step: ``log_metric``)."""
+        self._records.write(resource, "metadata", {id: data})
+
+    def get_metadata(self, resource: Ref, id: str, default: Any = None) -> Any:
+        return self._records.read(resource, "metadata", id, default)
+
+    def get_all_metadata(self, resource: Ref) -> dict[str, Any]:
+        return self._records.load(resource, "metadata")
+
+    def get_attributes(self, resource: Ref) -> dict[str, Any]:
+        """Creation keywords overlaid with ``update_resource`` and closing attributes."""
+        return self._records.load(resource, "attrs")
+
     # -- artifacts -------------------------------------------------------------------------------
     def log_artifact(
-        self,
-        resource: Any,
-        id: str,
-        path: str | os.PathLike[str],
-        *args: Any,
-        follow_symlinks: bool = False,
-        **kwargs: Any,
+        self, resource: Ref, id: str, path: PathLike, *, follow_symlinks: bool = False
     ) -> None:
-        """Copy the file or directory at ``path`` in now, recording sizes and sha256 of the
-        bytes copied. Links, FIFOs, sockets and devices inside a directory are refused (listed)
-        unless ``follow_symlinks=True``; the store's own folder is never copied into itself."""
-        res = self._resolve(resource)
-        self._artifacts.log(res, str(id), path, self._run(), follow_symlinks=follow_symlinks)
+        """Copy the file or folder at ``path`` in, recording size and sha256 of the bytes
+        copied; links and special files inside a folder are refused unless
+        ``follow_symlinks=True``; the store is never copied into itself."""
+        res = self._resolver.resolve(resource)
+        self._artifacts.log(res, str(id), path, self._session.run(), follow_symlinks)
 
     def get_artifact(
-        self,
-        resource: Any,
-        id: str,
-        *args: Any,
-        dest: str | os.PathLike[str] | None = None,
-        overwrite: bool = False,
-        **kwargs: Any,
+        self, resource: Ref, id: str, *, dest: PathLike | None = None, overwrite: bool = False
     ) -> str:
-        """A verified local path to the artifact: the store's own copy on a local store (do not
-        modify it), the download cache for a remote one, or ``dest/<name>`` (an existing one is
-        replaced only with ``overwrite=True``, once the new copy is verified)."""
-        return self._artifacts.get(self._resolve(resource), str(id), dest, overwrite)
+        """A verified local path: the store's own copy (local store; do not modify it), the
+        download cache, or ``dest/<name>`` (replaced only with ``overwrite=True``)."""
+        return self._artifacts.get(self._resolver.resolve(resource), str(id), dest, overwrite)
 
-    def artifacts(self, resource: Any) -> dict[str, dict[str, Any]]:
+    def artifacts(self, resource: Ref) -> dict[str, dict[str, Any]]:
         """``{artifact_id: manifest}`` of the version."""
-        return self._artifacts.manifests(self._resolve(resource))
+        return self._artifacts.manifests(self._resolver.resolve(resource))
 
-    def _optional_artifact(self, resource: Any, artifact_id: str) -> str | None:
+    def _optional_artifact(self, resource: Ref, artifact_id: str) -> str | None:
         try:
             return self.get_artifact(resource, artifact_id)
         except ArtifactNotFound:
             return None
 
-    def log_data_profile(self, resource: Any, file_path: str, *args: Any, **kwargs: Any) -> None:
+    def log_data_profile(self, resource: Ref, file_path: PathLike) -> None:
         self.log_artifact(resource, "data_profile", file_path)
 
-    def get_data_profile(self, resource: Any, *args: Any, **kwargs: Any) -> str | None:
+    def get_data_profile(self, resource: Ref) -> str | None:
         return self._optional_artifact(resource, "data_profile")
 
-    def log_checks(
-        self, resource: Any, file_path: str, *args: Any, type: str = "data", **kwargs: Any
-    ) -> None:
+    def log_checks(self, resource: Ref, file_path: PathLike, *, type: str = "data") -> None:
         self.log_artifact(resource, f"{type}_checks", file_path)
 
-    def get_data_checks(
-        self, resource: Any, *args: Any, type: str = "data", **kwargs: Any
-    ) -> str | None:
+    def get_data_checks(self, resource: Ref, *, type: str = "data") -> str | None:
         return self._optional_artifact(resource, f"{type}_checks")
 
-    def log_data_comparison(self, resource: Any, file_path: str, *args: Any, **kwargs: Any) -> None:
+    def log_data_comparison(self, resource: Ref, file_path: PathLike) -> None:
         self.log_artifact(resource, "data_comparison", file_path)
 
-    def get_data_comparison(self, resource: Any, *args: Any, **kwargs: Any) -> str | None:
+    def get_data_comparison(self, resource: Ref) -> str | None:
         return self._optional_artifact(resource, "data_comparison")
-
-    def check(
-        self, repair: bool = False, verify: bool = True, grace: float = GRACE_SECONDS
-    ) -> Report:
-        """fsck: every file against the layout (see :mod:`tracker.core.check`); ``repair``
-        removes only provable garbage (copies and temp files once older than ``grace`` seconds,
-        as a writer may be at work); ``verify`` also hashes every artifact."""
-        return check_store(self._store, repair=repair, verify=verify, grace=grace)
 
     # -- version control -------------------------------------------------------------------------
     def register_vc_resource(
         self,
-        resource: Any,
+        resource: Ref,
         vc_info: Mapping[str, Any] | None,
         key: str | None = None,
         additional_metadata: Mapping[str, Any] | None = None,
-        *args: Any,
-        **kwargs: Any,
     ) -> None:
-        """Record ``hexsha``/``uri`` (``<key>_hexsha``/``<key>_uri``) as metadata.
-
-        With no hexsha, HEAD of the git repository at ``vc_info['repo']`` (an error if it is not
-        one) or of the working directory (nothing recorded when there is none: lolpop passes
-        ``vc_info=None`` when no version control is configured). ``additional_metadata`` items
-        are logged as metadata too.
-        """
-        info = dict(vc_info or {})
-        items: dict[str, Any] = {}
-        if not info.get("hexsha"):
-            try:
-                head = gitinfo.head_hexsha(info.get("repo"))
-            except VersionControlError:
-                if info.get("repo"):
-                    raise
-            else:  # the caller's values win: the repository's remote goes under its own key
-                info["hexsha"] = head["hexsha"]
-                info.setdefault("remote", head.get("uri"))
-                info.setdefault("uri", head.get("uri"))
-        if info.get("hexsha"):
-            prefix = f"{key}_" if key else ""
-            info["hexsha"] = gitinfo.check_hexsha(info["hexsha"])
-            items = {f"{prefix}hexsha": info["hexsha"], f"{prefix}uri": info.get("uri")}
-            for k, v in info.items():
-                if k not in ("hexsha", "uri", "repo"):
-                    items.setdefault(f"{prefix}{k}", v)
+        """Record ``<key>_hexsha``/``<key>_uri`` (HEAD when no hexsha: see
+        :func:`tracker.core.gitinfo.vc_items`) and ``additional_metadata`` as metadata."""
+        items = gitinfo.vc_items(vc_info, key)
         items.update(additional_metadata or {})
-        self._write_items(resource, "metadata", items)
+        self._records.write(resource, "metadata", items)
 
-    def get_vc_info(
-        self, resource: Any, key: str = "hexsha", *args: Any, **kwargs: Any
-    ) -> dict[str, Any]:
+    def get_vc_info(self, resource: Ref, key: str = "hexsha") -> dict[str, Any]:
         """``{"hexsha": ..., "uri": ...}`` as registered (``key`` may be ``X`` or ``X_hexsha``)."""
         prefix = key[: -len("hexsha")] if key.endswith("hexsha") else f"{key}_"
         return {
@@ -452,16 +291,148 @@ class FileMetadataTracker(
             "uri": self.get_metadata(resource, f"{prefix}uri"),
         }
 
+    # -- model lifecycle and lineage -------------------------------------------------------------
+    def get_prev_resource_version(
+        self, resource: Ref, *, filters: Mapping[str, Any] | str | None = None, num: int = 1
+    ) -> Resource | list[Resource] | None:
+        """The newest earlier version(s) whose run did not fail; ``filters``: tags
+        (``{"status": "DEPLOYED"}``) or a ``where`` expression; ``num > 1``: a list."""
+        return self._lifecycle.previous(resource, filters, num)
 
-def _artifact_summary(manifest: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": manifest.get("name"),
-        "kind": manifest.get("kind"),
-        "size": manifest.get("size"),
-        "files": len(manifest.get("files") or []),
-        "sha256": manifest.get("sha256"),
-        "logged_at": manifest.get("logged_at"),
-    }
+    def get_currently_deployed_model_version(self, model_version: Ref) -> Resource | None:
+        """Newest earlier version DEPLOYED, else PROMOTED, else the previous good one."""
+        return self._lifecycle.deployed(model_version)
 
+    def get_prediction_job_model_version(self, prediction_job: Ref) -> Resource | None:
+        return self._lifecycle.prediction_job_model(prediction_job)
 
-Tracker = FileMetadataTracker
+    def get_latest_model_resource(self, model: Ref, type: str) -> Resource | None:
+        """Newest resource of ``type`` among the children of the model's versions."""
+        return self._lifecycle.latest_model_resource(model, type)
+
+    def get_winning_experiment(self, model_version: Ref) -> Resource | None:
+        return self._lifecycle.winning_experiment(model_version)
+
+    def build_model_lineage(self, model_version: Ref, dataset_versions: Sequence[Ref]) -> None:
+        """Link a model version to its datasets (both ways); ``[]`` copies the previous one's."""
+        self._lifecycle.build_lineage(model_version, dataset_versions)
+
+    def lineage(self, resource: Ref, direction: str = UP, depth: int | None = None) -> Any:
+        """The lineage tree ``{"ref", "relation", "links"}``, ``up`` or ``down``."""
+        return self._lifecycle.lineage(resource, direction, depth)
+
+    def load_model(
+        self,
+        model_obj: Any,
+        model_version: Ref,
+        ref_model: Any = None,
+        *,
+        loader: Callable[[str], Any] | None = None,
+    ) -> Any:
+        """A trainer for the winning experiment holding ``model_obj`` (:mod:`.loading`)."""
+        return self._loader.load_model(model_obj, model_version, ref_model, loader)
+
+    # -- queries ---------------------------------------------------------------------------------
+    def find(
+        self,
+        type: str | None = None,
+        id: str | None = None,
+        where: str | None = None,
+        order_by: str | None = None,
+        limit: int | None = None,
+    ) -> Results:
+        """Versions matching ``where`` (``tags.status = 'DEPLOYED'``), ordered by ``order_by``
+        (``-version``, ``metadata.f1 desc``), at most ``limit``."""
+        return self._query.find(type, id, where, order_by, limit)
+
+    def runs(
+        self,
+        where: str | None = None,
+        order_by: str | None = "-start_time",
+        limit: int | None = None,
+    ) -> Results:
+        """Runs matching ``where`` (``status = 'FAILED'``), newest first by default."""
+        return self._query.runs(where, order_by, limit)
+
+    def series(self, type: str | None = None) -> list[dict[str, Any]]:
+        """One dict per series: ``type, id, versions, latest_version, latest_ref, ...``."""
+        return self._query.series(type)
+
+    def run_ids(self) -> list[str]:
+        return self._query.run_ids()
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        """One run: ``run.yaml``, attrs, status, end_time, ``created`` refs."""
+        return self._query.run(run_id)
+
+    # -- deletion --------------------------------------------------------------------------------
+    def check_delete(self, target: Ref) -> None:
+        """Raise what deleting ``target`` (a version or a run id) would raise; writes nothing."""
+        self._deletion.check_delete(target)
+
+    def check_restore(self, target: str) -> str:
+        return self._deletion.check_restore(target)
+
+    def delete_resource(self, resource: Ref) -> dict[str, Any]:
+        """Move one version to the trash (:mod:`tracker.core.trash`); its number stays taken."""
+        return self._deletion.delete_version(resource)
+
+    def delete_run(self, run_id: str, with_versions: bool = False) -> list[dict[str, Any]]:
+        return self._deletion.delete_run(run_id, with_versions)
+
+    def restore(self, target: str) -> list[dict[str, Any]]:
+        """Bring back a deleted version ref, run id (with its group) or trash id."""
+        return self._deletion.restore(target)
+
+    def restore_resource(self, resource: Ref) -> Resource:
+        return self._deletion.restore_version(resource)
+
+    def restore_run(self, run_id: str) -> list[dict[str, Any]]:
+        return self._deletion.restore_run(run_id)
+
+    def trash(self) -> list[dict[str, Any]]:
+        """The trash entries, oldest first."""
+        return self._deletion.entries()
+
+    def gc(self, older_than: str | float = "30d") -> list[dict[str, Any]]:
+        """Purge trash entries deleted more than ``older_than`` ago (``30d``, ``12h``, ...)."""
+        return self._deletion.gc(older_than)
+
+    def is_deleted(self, resource: Ref) -> bool:
+        return self._deletion.is_deleted(resource)
+
+    # -- metric series ---------------------------------------------------------------------------
+    def log_metric(
+        self, resource: Ref, key: str, value: Any, step: int | None = None, timestamp: Any = None
+    ) -> None:
+        """Add a point to series ``key`` (buffered: 1,000 points or 5 s, flush, close, exit)."""
+        self._metric_api.log_metric(resource, key, value, step, timestamp)
+
+    def log_metrics(
+        self, resource: Ref, metrics: Mapping[str, Any], step: int | None = None
+    ) -> None:
+        self._metric_api.log_metrics(resource, metrics, step)
+
+    def get_metric_history(self, resource: Ref, key: str) -> list[MetricPoint]:
+        return self._metric_api.get_metric_history(resource, key)
+
+    def get_metrics(self, resource: Ref) -> dict[str, int | float]:
+        """The last value of every key."""
+        return self._metric_api.get_metrics(resource)
+
+    def metric_summary(self, resource: Ref) -> dict[str, dict[str, Any]]:
+        return self._metric_api.metric_summary(resource)
+
+    def metric_history(
+        self, refs_or_results: Any, keys: Iterable[str] | str | None = None
+    ) -> MetricTable:
+        """A long table ``ref, run_id, key, step, timestamp, value`` over versions."""
+        return self._metric_api.metric_history(refs_or_results, keys)
+
+    def flush(self) -> None:
+        """Write every buffered metric point now."""
+        self._metric_api.flush()
+
+    def plot(self, refs_or_results: Any, key: str, **options: Any) -> Any:
+        """Curves of ``key`` as an inline SVG figure (options: title, width, height, log_y)."""
+        return self._metric_api.plot(refs_or_results, key, **options)

@@ -1,4 +1,4 @@
-"""lolpop's ``FileMetadataTracker``: a lolpop component delegating to :class:`tracker.Tracker`.
+"""lolpop's ``FileMetadataTracker``: a lolpop component over :class:`tracker.FileMetadataTracker`.
 
 lolpop treats a component as its metadata tracker only when the class's module path reads
 ``...metadata_tracker.<file>``; otherwise it builds a default MLflow tracker inside it. That is
@@ -22,8 +22,8 @@ from lolpop.utils import common_utils as lolpop_utils
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from tracker.core.resource import Resource, parse_ref
-from tracker.core.tracker import Tracker
 from tracker.errors import ResourceNotFound, TrackerError, UnsupportedValue
+from tracker.integrations.lolpop.loose import FileMetadataTracker as LooseTracker
 from tracker.store.codec import to_plain
 
 __all__ = ["FileMetadataTracker"]
@@ -44,7 +44,7 @@ class FileMetadataTracker(BaseMetadataTracker):
         own = _plain_config(self.config)
         options = {k: own[k] for k in _OPTIONS if own.get(k) is not None}
         storage = own.get("storage_options")
-        self._tracker = Tracker(
+        self._tracker = LooseTracker(
             own.get("root"),
             storage_options=dict(storage) if isinstance(storage, Mapping) else None,
             **options,
@@ -53,7 +53,7 @@ class FileMetadataTracker(BaseMetadataTracker):
         self.log(f"Using tracker store {self.url}", level="INFO")
 
     @property
-    def tracker(self) -> Tracker:
+    def tracker(self) -> LooseTracker:
         """The :class:`tracker.Tracker` this component writes through."""
         return self._tracker
 
