@@ -8,17 +8,23 @@ directories for power-loss safety.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import hashlib
 import itertools
 import os
+import re
 import shutil
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tracker.errors import CorruptFile, StoreError
+from tracker.store import paths
 from tracker.store.base import (
     MAX_READ,
+    SPECIAL_FILE,
+    SYMLINK,
     TMP_PREFIX,
     BoundedSource,
     Entry,
@@ -35,6 +41,7 @@ _READ_FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
 )
 _CHUNK = 1024 * 1024
+_TMP_PID = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")  # see _tmp_for
 _VERIFIED_MAX = 65536  # directories known to be real (not links) in this process
 
 # what to do about an OS error, by errno: the message names the operation and the path too
@@ -352,9 +359,6 @@ class LocalStore(Store):
         except (FileNotFoundError, NotADirectoryError):
             return None
 
-    def local_path(self, path: str) -> str | None:
-        return self._abs(path)
-
     def is_symlink(self, path: str) -> bool:
         """Whether ``path`` or any directory on the way to it below the root is a link."""
         full = self.root
@@ -363,6 +367,129 @@ class LocalStore(Store):
             if os.path.islink(full):
                 return True
         return False
+
+    # -- bulk reads ------------------------------------------------------------------------------
+    def list_version(self, vdir: str, kinds: tuple[str, ...]) -> dict[str, Entry]:
+        """One scan per kind (a local listing is per folder: cheaper than walking the version,
+        whose artifacts may hold thousands of files); pointers and series are walked."""
+        out: dict[str, Entry] = {}
+        for kind in kinds:
+            spec = paths.ITEM_KINDS.get(kind)
+            if kind in paths.LINK_KINDS or (spec is not None and spec.rule == paths.SERIES):
+                for rel, e in self.walk(f"{vdir}/{kind}").items():
+                    out[f"{kind}/{rel}"] = e
+                continue
+            for e in self.list(f"{vdir}/{kind}", detail=True):
+                if not e.is_dir:
+                    out[f"{kind}/{e.name}"] = e
+        snap = self.stat(f"{vdir}/{paths.SNAPSHOT}")
+        if snap is not None:
+            out[paths.SNAPSHOT] = snap
+        return out
+
+    def sha256(self, path: str) -> str | None:
+        full = self._abs(path)
+        try:
+            fd = os.open(full, _READ_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise CorruptFile(f"{full}: a symbolic link (the store never writes one)") from None
+            raise _store_error("read", full, exc) from exc
+        with open(fd, "rb", buffering=0) as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise CorruptFile(f"{full}: not a regular file (a FIFO, device or socket)")
+            os.set_blocking(fd, True)
+            digest = hashlib.sha256()
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def in_place(self, path: str) -> str | None:
+        full = self._abs(path)  # raises on a link on the way
+        try:
+            mode = os.lstat(full).st_mode
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        if stat.S_ISLNK(mode):
+            raise CorruptFile(f"{full}: is a symbolic link; the store never writes one")
+        return full
+
+    def contains(self, local_path: str) -> bool:
+        inside = os.path.realpath(self.root)
+        return os.path.commonpath([inside, os.path.realpath(local_path)]) == inside
+
+    # -- maintenance -----------------------------------------------------------------------------
+    def irregular_files(self, path: str = "") -> dict[str, str]:
+        out: dict[str, str] = {}
+        todo = [(self._abs(path, whole=True), f"{path}/" if path else "")]
+        while todo:  # DirEntry types come from the listing itself: no stat per file
+            folder, prefix = todo.pop()
+            for e in _scan(folder):
+                if e.is_symlink():
+                    out[prefix + e.name] = SYMLINK
+                elif e.is_dir(follow_symlinks=False):
+                    todo.append((e.path, f"{prefix}{e.name}/"))
+                elif not e.is_file(follow_symlinks=False):
+                    out[prefix + e.name] = SPECIAL_FILE
+        return out
+
+    def empty_dirs(self, path: str, depth: int) -> dict[str, float]:
+        level = [(self._abs(path, whole=True), path)]
+        for _ in range(depth):
+            level = [
+                (e.path, f"{rel}/{e.name}" if rel else e.name)
+                for folder, rel in level
+                for e in _scan(folder)
+                if e.is_dir(follow_symlinks=False) and not e.name.startswith(TMP_PREFIX)
+            ]
+        out = {}
+        for full, rel in level:
+            if not _holds_file(full):
+                with contextlib.suppress(OSError):  # removed meanwhile
+                    out[rel] = os.lstat(full).st_mtime
+        return out
+
+    def remove_empty_dirs(self, path: str) -> None:
+        top = self._abs(path, whole=True)
+        if top == self.root:
+            return  # never the root
+        for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
+            try:
+                os.rmdir(dirpath)  # fails on a folder that is not empty: it stays
+            except OSError:
+                return
+
+    def writer_alive(self, temp_path: str) -> bool | None:
+        match = _TMP_PID.match(temp_path.rsplit("/", 1)[-1])
+        if match is None:
+            return None
+        try:  # a local store's writers run on this machine (signal 0: only asks)
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            return False
+        except (PermissionError, OverflowError, ValueError):
+            return True
+        return True
+
+
+def _scan(folder: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            return list(it)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _holds_file(folder: str) -> bool:
+    """Whether ``folder`` holds, at any depth, a file (or link) that is not a temp file."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        if any(not name.startswith(TMP_PREFIX) for name in filenames):
+            return True
+        if any(os.path.islink(os.path.join(dirpath, name)) for name in dirnames):
+            return True
+    return False
 
 
 def _entry(name: str, st: os.stat_result) -> Entry:
