@@ -206,19 +206,18 @@ class Items:
         (immutable) ``resource`` document. Incremental: only files changed since the previous
         snapshot (and not written by us) are read."""
         docs = self._docs(vdir, kinds, self.listing(vdir, kinds), fresh=False)
-        files = {}
+        files = []  # each entry serialised once: its size decides, its text is reused
         total = 0
         for rel, (e, doc) in docs.items():
-            held = {"stamp": e.stamp, **to_json(doc)}
-            size = len(json.dumps(held, ensure_ascii=False))
-            if size > SNAPSHOT_ENTRY_MAX or total + size > SNAPSHOT_MAX:
+            text = json.dumps({"stamp": e.stamp, **to_json(doc)}, ensure_ascii=False)
+            if len(text) > SNAPSHOT_ENTRY_MAX or total + len(text) > SNAPSHOT_MAX:
                 continue  # large values stay in their key file only: a reader reads it there
-            files[rel] = held
-            total += size
-        snap: dict[str, Any] = {"written_at": now().isoformat(), "files": files}
+            files.append(f"{json.dumps(rel, ensure_ascii=False)}: {text}")
+            total += len(text)
+        data = f'{{"written_at": "{now().isoformat()}", "files": {{{", ".join(files)}}}'
         if resource is not None:
-            snap["resource"] = to_json(resource)
-        data = json.dumps(snap, ensure_ascii=False)
+            data += f', "resource": {json.dumps(to_json(resource), ensure_ascii=False)}'
+        data += "}"
         path = paths.join(vdir, SNAPSHOT)
         encoded = data.encode("utf-8")
         entry = self.store.write(path, encoded)
