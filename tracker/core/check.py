@@ -94,6 +94,7 @@ class Checker(TrashChecks, DerivedChecks):
         self.files: dict[str, Entry] = {}
         self.prefetched: dict[str, bytes | None] = {}
         self.odd: dict[str, str] = {}  # store path -> symlink | special-file
+        self.located: dict[str, paths.Located] = {}  # store path -> what the layout says it is
         self.tombstones: dict[str, str] = {}  # version dir -> trash id of its deletion
         self.trash_states: dict[str, str] = {}  # trash id -> state of its entry
 
@@ -103,6 +104,7 @@ class Checker(TrashChecks, DerivedChecks):
     def run(self) -> Report:
         self.files = self.store.walk("", include_temp=True)
         self.report.files = len(self.files)
+        self.located = {rel: paths.parse(rel) for rel in self.files}  # each path parsed once
         odd = self.odd = self.store.irregular_files()  # never opened: links lead anywhere
         for rel, kind in sorted(odd.items()):
             self.problem(rel, kind, _ODD[kind])
@@ -129,7 +131,7 @@ class Checker(TrashChecks, DerivedChecks):
             for rel, entry in sorted(self.files.items())
             if rel.endswith(".yaml")
             and not _is_temp(rel)
-            and paths.parse(rel).what != "trash-file"  # never checked
+            and self.located[rel].what != "trash-file"  # never checked
             and entry.size <= _PREFETCH_MAX
             and rel not in skip
         ]
@@ -166,7 +168,7 @@ class Checker(TrashChecks, DerivedChecks):
         return doc
 
     def _file(self, rel: str) -> set[str]:
-        at = paths.parse(rel)
+        at = self.located[rel]
         what = at.what
         if what in ("format", "gitignore", "trash-file"):
             return set()  # artifact copies: see _manifest and _orphan_artifacts
@@ -292,7 +294,7 @@ class Checker(TrashChecks, DerivedChecks):
     def _orphan_artifacts(self, referenced: set[str]) -> None:
         newest: dict[str, float] = {}
         for rel, entry in self.files.items():
-            at = paths.parse(rel)
+            at = self.located[rel]
             if at.what != "artifact" or at.copy is None:
                 continue
             if at.copy not in referenced and at.copy.rpartition("/")[0] + "/*" not in referenced:

@@ -26,6 +26,7 @@ class TrashChecks:
 
     store: Store
     files: dict[str, Entry]
+    located: dict[str, paths.Located]  # store path -> what the layout says it is
     prefetched: dict[str, bytes | None]
     tombstones: dict[str, str]  # version dir -> trash id of its deletion
     trash_states: dict[str, str]  # trash id -> state of its entry
@@ -40,7 +41,7 @@ class TrashChecks:
         """Deleted versions (their ``resource.yaml`` holds ``deleted:``) and trash entry states,
         before the per-file checks that depend on them."""
         for rel in self.files:
-            at = paths.parse(rel)
+            at = self.located[rel]
             is_resource, is_entry = at.what == "resource", at.what == "trash-entry"
             if not (is_resource or is_entry):
                 continue
@@ -108,7 +109,7 @@ class TrashChecks:
         newest: dict[str, float] = {}
         trash_ids: dict[str, str] = {}
         for rel, entry in self.files.items():
-            at = paths.parse(rel)
+            at = self.located[rel]
             if at.trash_id is not None and at.trash_id not in self.trash_states:
                 trash_ids[at.base] = at.trash_id
                 newest[at.base] = max(newest.get(at.base, 0.0), entry.mtime)
