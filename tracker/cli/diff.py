@@ -17,9 +17,10 @@ from typing import Any
 
 from tracker.cli.common import add_command, emit, open_store, resolve
 from tracker.core.exprtree import render_path
+from tracker.store.paths import KEY_KINDS
 from tracker.view import text
 
-SECTIONS = ("attrs", "tags", "metadata")
+SECTIONS = KEY_KINDS  # attrs, tags, metadata: the key-file kinds of the layout table
 _MARK = {"same": " ", "changed": "~", "added": "+", "removed": "-"}
 
 

@@ -15,6 +15,7 @@ import secrets
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable
 from typing import Any
 
 from tracker.core.items import now
@@ -32,8 +33,6 @@ from tracker.store import Store, paths
 from tracker.store.base import sha256_of as sha256_file
 from tracker.store.codec import dumps, loads
 
-_CHUNK = 1024 * 1024
-
 
 def _tree_digest(files: list[dict[str, Any]]) -> str:
     h = hashlib.sha256()
@@ -43,11 +42,12 @@ def _tree_digest(files: list[dict[str, Any]]) -> str:
 
 
 def _source_files(
-    source: str, follow_symlinks: bool, skip: str | None
+    source: str, follow_symlinks: bool, skip: Callable[[str], bool]
 ) -> tuple[list[tuple[str, str]], list[str]]:
     """(absolute path, relative posix path) of every file to copy, and the relative paths left
-    out because they are the store itself (``skip``). Links, FIFOs, sockets and devices are
-    refused, listed, unless ``follow_symlinks`` (links followed; the rest still refused)."""
+    out because they are the store itself (``skip`` says which folders are). Links, FIFOs,
+    sockets and devices are refused, listed, unless ``follow_symlinks`` (links followed; the
+    rest still refused)."""
     st = os.stat(source) if follow_symlinks else os.lstat(source)
     if stat.S_ISREG(st.st_mode):
         return [(source, os.path.basename(os.path.abspath(source)))], []
@@ -69,7 +69,7 @@ def _source_files(
         for name in list(dirnames):
             full = os.path.join(dirpath, name)
             rel = os.path.relpath(full, source).replace(os.sep, "/")
-            if skip is not None and os.path.abspath(full) == skip:
+            if skip(full):
                 dirnames.remove(name)
                 skipped.append(rel)
             elif os.path.islink(full) and not follow_symlinks:
@@ -128,6 +128,28 @@ def safe_relpath(rel: Any, where: str) -> str:
     return rel
 
 
+def validate_manifest(doc: Any, artifact_id: str, where: str) -> dict[str, Any]:
+    """The one shape rule of a manifest, for readers and fsck alike: the artifact's id, a plain
+    token and name, ``kind`` file (one file) or dir, and files that stay inside the copy."""
+    if not isinstance(doc, dict) or doc.get("id") != artifact_id:
+        raise CorruptFile(f"{where}: not the manifest of artifact {artifact_id!r}")
+    files, token = doc.get("files"), doc.get("token")
+    if not isinstance(files, list) or not isinstance(token, str):
+        raise CorruptFile(f"{where}: manifest without files or token; run `tracker fsck`")
+    if not token or paths.encode(token, "token") != token:  # get() joins it into a path
+        raise CorruptFile(f"{where}: token {token!r} is not a plain name; run `tracker fsck`")
+    check_name(doc.get("name") or artifact_id, where)
+    if doc.get("kind") not in ("file", "dir") or (doc["kind"] == "file" and len(files) != 1):
+        raise CorruptFile(
+            f"{where}: kind {doc.get('kind')!r} with {len(files)} files; run `tracker fsck`"
+        )
+    for f in files:
+        if not isinstance(f, dict):
+            raise CorruptFile(f"{where}: file entry {f!r:.60} is not a mapping; run `tracker fsck`")
+        safe_relpath(f.get("path"), where)
+    return doc
+
+
 class Artifacts:
     def __init__(self, store: Store, cache_dir: str | None = None, progress: bool = True) -> None:
         self.store = store
@@ -137,15 +159,6 @@ class Artifacts:
             or os.path.join(os.path.expanduser("~"), ".cache", "tracker", "artifacts")
         )
         self.progress = progress
-
-    def _inside_store(self, path: str) -> bool:
-        """Whether ``path`` (after links) lies in a local store's root: never a source to copy
-        in (the store would grow into itself) nor a destination to copy out to."""
-        root = self.store.local_path("")
-        if root is None:
-            return False
-        inside = os.path.realpath(root)
-        return os.path.commonpath([inside, os.path.realpath(path)]) == inside
 
     # -- write -----------------------------------------------------------------------------------
     def log(
@@ -164,11 +177,10 @@ class Artifacts:
         mpath = paths.manifest_file(res.type, res.id, res.version, artifact_id)
         token = f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
         target = paths.artifact_dir(res.type, res.id, res.version, artifact_id, token)
-        store_root = self.store.local_path("")
-        if self._inside_store(src):
+        if self.store.contains(src):  # the store would grow into itself
             raise UnsupportedSource(f"{what}: {src!r} lies inside the store; log a copy")
         try:
-            sources, skipped = _source_files(src, follow_symlinks, store_root)
+            sources, skipped = _source_files(src, follow_symlinks, self.store.contains)
         except OSError as exc:
             raise UnsupportedSource(f"{what}: cannot read {src!r}: {exc.strerror}") from exc
         name = os.path.basename(os.path.abspath(src)) or artifact_id
@@ -219,26 +231,7 @@ class Artifacts:
     # -- read ------------------------------------------------------------------------------------
     def _manifest_or_none(self, mpath: str, artifact_id: str) -> dict[str, Any] | None:
         data = self.store.read(mpath)
-        if data is None:
-            return None
-        doc = loads(data, mpath)
-        if not isinstance(doc, dict) or doc.get("id") != artifact_id:
-            raise CorruptFile(f"{mpath}: not the manifest of artifact {artifact_id!r}")
-        for f in doc.get("files") or []:
-            safe_relpath(f.get("path") if isinstance(f, dict) else None, mpath)
-        if not isinstance(doc.get("files"), list) or not isinstance(doc.get("token"), str):
-            raise CorruptFile(f"{mpath}: manifest without files or token; run `tracker fsck`")
-        token = doc["token"]
-        if not token or paths.encode(token, "token") != token:  # get() joins it into a path
-            raise CorruptFile(f"{mpath}: token {token!r} is not a plain name; run `tracker fsck`")
-        if doc.get("kind") not in ("file", "dir") or (
-            doc["kind"] == "file" and len(doc["files"]) != 1
-        ):
-            raise CorruptFile(
-                f"{mpath}: kind {doc.get('kind')!r} with {len(doc['files'])} files; "
-                "run `tracker fsck`"
-            )
-        return doc
+        return None if data is None else validate_manifest(loads(data, mpath), artifact_id, mpath)
 
     def manifest(self, res: Resource, artifact_id: str) -> dict[str, Any]:
         assert res.version is not None
@@ -282,17 +275,16 @@ class Artifacts:
         doc = self.manifest(res, artifact_id)
         base = paths.artifact_dir(res.type, res.id, res.version, artifact_id, doc["token"])
         name = check_name(doc.get("name") or artifact_id, "manifest name")
-        local = self.store.local_path(base)
         encoded = any(paths.encode_relpath(f["path"]) != f["path"] for f in doc["files"])
-        if dest is None and local is not None and not encoded:
+        local = None if dest is not None or encoded else self.store.in_place(base)
+        if local is not None:  # read in place, once verified
             for f in doc["files"]:
                 stored = f"{base}/{paths.encode_relpath(f['path'])}"
-                if self.store.is_symlink(stored):
-                    raise CorruptFile(f"{stored}: is a symbolic link; artifacts never are")
-                _verify(self.store.local_path(stored) or "", f, res, artifact_id)
+                self.store.in_place(stored)  # refuses a link
+                _verify_stored(self.store, stored, f, res, artifact_id)
             if doc["kind"] == "file":
                 return (
-                    self.store.local_path(f"{base}/{paths.encode_relpath(doc['files'][0]['path'])}")
+                    self.store.in_place(f"{base}/{paths.encode_relpath(doc['files'][0]['path'])}")
                     or ""
                 )
             return local
@@ -302,7 +294,7 @@ class Artifacts:
                 return target
             return self._fetch(doc, base, target, res, artifact_id, replace=True)
         folder = os.path.abspath(os.fspath(dest))
-        if self._inside_store(folder):
+        if self.store.contains(folder):
             raise DestinationExists(
                 f"get_artifact({res.ref}, {artifact_id!r}): destination {folder} lies inside "
                 "the store; choose a folder outside it"
@@ -400,6 +392,17 @@ def _remove(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 
 
+def _verify_stored(store: Store, stored: str, f: dict[str, Any], res: Resource, aid: str) -> None:
+    """A stored file matches its manifest entry (size first: a cheap refusal)."""
+    size = store.size(stored)
+    digest = store.sha256(stored) if size == f.get("size") else None
+    if size is None:
+        raise ChecksumMismatch(
+            f"artifact {aid!r} of {res.ref}: file {f['path']!r} is missing from the store"
+        )
+    _mismatch(digest, f, res, aid)
+
+
 def _verify(path: str, f: dict[str, Any], res: Resource, aid: str) -> None:
     try:
         size = os.path.getsize(path)
@@ -408,6 +411,10 @@ def _verify(path: str, f: dict[str, Any], res: Resource, aid: str) -> None:
         raise ChecksumMismatch(
             f"artifact {aid!r} of {res.ref}: file {f['path']!r} is missing from the store"
         ) from None
+    _mismatch(digest, f, res, aid)
+
+
+def _mismatch(digest: str | None, f: dict[str, Any], res: Resource, aid: str) -> None:
     if digest != f.get("sha256"):
         raise ChecksumMismatch(
             f"artifact {aid!r} of {res.ref}: {f['path']!r} does not match the sha256 recorded when "

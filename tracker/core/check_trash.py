@@ -26,6 +26,7 @@ class TrashChecks:
 
     store: Store
     files: dict[str, Entry]
+    located: dict[str, paths.Located]  # store path -> what the layout says it is
     prefetched: dict[str, bytes | None]
     tombstones: dict[str, str]  # version dir -> trash id of its deletion
     trash_states: dict[str, str]  # trash id -> state of its entry
@@ -40,9 +41,8 @@ class TrashChecks:
         """Deleted versions (their ``resource.yaml`` holds ``deleted:``) and trash entry states,
         before the per-file checks that depend on them."""
         for rel in self.files:
-            parts = rel.split("/")
-            is_resource = parts[0] == paths.RESOURCES and parts[4:] == ["resource.yaml"]
-            is_entry = parts[0] == paths.TRASH and parts[2:] == ["entry.yaml"]
+            at = self.located[rel]
+            is_resource, is_entry = at.what == "resource", at.what == "trash-entry"
             if not (is_resource or is_entry):
                 continue
             data = self.prefetched.get(rel)
@@ -55,9 +55,9 @@ class TrashChecks:
             if not isinstance(doc, dict):
                 continue
             if is_entry:
-                self.trash_states[paths.decode(parts[1])] = str(doc.get("state"))
+                self.trash_states[str(at.trash_id)] = str(doc.get("state"))
             elif isinstance(doc.get(TOMBSTONE), dict):
-                self.tombstones["/".join(parts[:4])] = str(doc[TOMBSTONE].get("trash"))
+                self.tombstones[at.base] = str(doc[TOMBSTONE].get("trash"))
 
     def _leftover(self, rel: str, vdir: str) -> None:
         """A file in (or pointing into) a deleted version: left by a deletion in progress or
@@ -72,19 +72,19 @@ class TrashChecks:
             repairable=not moving,
         )
 
-    def _trash_file(self, rel: str, parts: list[str]) -> None:
-        if parts[1] == paths.TRASH_CLAIMS:
+    def _trash_file(self, rel: str, at: paths.Located) -> None:
+        if at.what == "trash-claim":
             claim = (self.prefetched.pop(rel, None) or self.store.read(rel) or b"").decode(
                 "utf-8", "replace"
             )
             trash_id = claim.strip()
             if trash_id not in self.trash_states and not self._entry_exists(trash_id):
                 self.problem(rel, "trash-claim", "claims a trash entry that does not exist", True)
-        elif parts[2:] == ["entry.yaml"]:
+        elif at.what == "trash-entry":
             doc = self._doc(rel)
             state = doc.get("state") if isinstance(doc, dict) else None
-            if not isinstance(doc, dict) or doc.get("id") != paths.decode(parts[1]):
-                self.problem(rel, "identity", f"not the trash entry {paths.decode(parts[1])!r}")
+            if not isinstance(doc, dict) or doc.get("id") != at.trash_id:
+                self.problem(rel, "identity", f"not the trash entry {at.trash_id!r}")
             elif state != DELETED:
                 old = self._old(self.files[rel].mtime)
                 self.problem(
@@ -95,7 +95,7 @@ class TrashChecks:
                     + "); repair completes it",
                     repairable=old,
                 )
-        elif parts[2:3] != ["files"]:
+        elif at.what != "trash-file":
             self.problem(rel, "unknown", "a file the trash layout does not have")
 
     def _entry_exists(self, trash_id: str) -> bool:
@@ -107,34 +107,29 @@ class TrashChecks:
     def _orphan_trash(self) -> None:
         """Trash directories without ``entry.yaml`` (a restore or gc cut short)."""
         newest: dict[str, float] = {}
+        trash_ids: dict[str, str] = {}
         for rel, entry in self.files.items():
-            parts = rel.split("/")
-            if (
-                parts[0] == paths.TRASH
-                and parts[1] != paths.TRASH_CLAIMS
-                and len(parts) > 2
-                and paths.decode(parts[1]) not in self.trash_states
-            ):
-                base = "/".join(parts[:2])
-                newest[base] = max(newest.get(base, 0.0), entry.mtime)
+            at = self.located[rel]
+            if at.trash_id is not None and at.trash_id not in self.trash_states:
+                trash_ids[at.base] = at.trash_id
+                newest[at.base] = max(newest.get(at.base, 0.0), entry.mtime)
         for base, mtime in sorted(newest.items()):
-            if self._entry_exists(paths.decode(base.split("/")[1])):
+            if self._entry_exists(trash_ids[base]):
                 continue  # created meanwhile
             self.problem(base, "trash-orphan", "trash files without their entry", self._old(mtime))
 
     def _leftover_trash(self, p: Any) -> str:
         """The trash id of the deleted version a ``deleted-leftover`` belongs or points to."""
-        parts = p.path.split("/")
-        vdir = "/".join(parts[:4])
-        if parts[0] != paths.RESOURCES or vdir not in self.tombstones:  # a pointer into one
-            ptype, pid, pver = paths.parse_pointer(parts[-2], parts[-1])
-            vdir = paths.version_dir(ptype, pid, pver)
+        at = paths.parse(p.path)
+        vdir = at.base
+        if vdir not in self.tombstones and at.target is not None:  # a pointer into one
+            vdir = paths.version_dir(*at.target)
         return self.tombstones[vdir]
 
     def _repair_trash(self, p: Any) -> None:
         trash = Trash(self.store, Resources(self.store))
         if p.kind == "trash-incomplete":
-            doc = trash.entry(paths.decode(p.path.split("/")[1]))
+            doc = trash.entry(str(paths.parse(p.path).trash_id))
             if doc is not None:
                 trash.complete(doc)
         elif p.kind == "deleted-leftover":

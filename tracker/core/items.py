@@ -19,11 +19,12 @@ from typing import Any
 
 from tracker.errors import CorruptFile, KeyCollision, UnsupportedValue
 from tracker.store import Store, paths
-from tracker.store.base import Entry
-from tracker.store.codec import MAX_FILE_BYTES, dump_record, loads, to_plain
+from tracker.store.base import MAX_READ, Entry
+from tracker.store.codec import dump_record, loads, to_plain
 from tracker.store.jsonform import from_json, to_json
 
-SNAPSHOT = "snapshot.json"
+SNAPSHOT = paths.SNAPSHOT
+LINK_KINDS = paths.LINK_KINDS  # re-exported for callers not yet switched to tracker.store.paths
 SNAPSHOT_ENTRY_MAX = 64 * 1024  # JSON bytes of one key file in the snapshot; larger: by reference
 SNAPSHOT_MAX = 16 * 1024 * 1024  # the whole snapshot stays far below the read bound
 _CACHE_SIZE = 20_000  # parsed documents remembered by stamp (write-through and read)
@@ -38,9 +39,9 @@ def record(key: str, value: Any, run_id: str | None) -> tuple[bytes, dict[str, A
     anything is written."""
     doc = {"key": key, "value": to_plain(value, key), "logged_at": now(), "run_id": run_id}
     data = dump_record(doc, key)
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > MAX_READ:
         raise UnsupportedValue(
-            f"{key}: {len(data)} bytes of YAML, more than the {MAX_FILE_BYTES} a key file may hold "
+            f"{key}: {len(data)} bytes of YAML, more than the {MAX_READ} a key file may hold "
             "(it could not be read back); log it as an artifact instead"
         )
     return data, doc
@@ -111,22 +112,8 @@ class Items:
     # -- bulk reads --------------------------------------------------------------------------
     def listing(self, vdir: str, kinds: tuple[str, ...]) -> dict[str, Entry]:
         """Files under a version dir for ``kinds`` (relative paths) plus the snapshot, in as few
-        calls as the backend allows: one recursive listing remotely, one scan per kind locally."""
-        if not self.store.is_local:
-            return self.store.walk(vdir)
-        out: dict[str, Entry] = {}
-        for kind in kinds:
-            if kind in LINK_KINDS:
-                for rel, e in self.store.walk(f"{vdir}/{kind}").items():
-                    out[f"{kind}/{rel}"] = e
-                continue
-            for e in self.store.list(f"{vdir}/{kind}", detail=True):
-                if not e.is_dir:
-                    out[f"{kind}/{e.name}"] = e
-        snap = self.store.stat(f"{vdir}/{SNAPSHOT}")
-        if snap is not None:
-            out[SNAPSHOT] = snap
-        return out
+        calls as the backend allows (see :meth:`tracker.store.base.Store.list_version`)."""
+        return self.store.list_version(vdir, kinds)
 
     def _snapshot(self, vdir: str, entry: Entry | None) -> dict[str, Any]:
         """The parsed snapshot, anew for each caller (JSON is cheap; callers get objects of their
@@ -134,7 +121,7 @@ class Items:
         :meth:`resource_doc` is handed, once, to the load that follows it."""
         if entry is None:
             return {"files": {}}
-        path = f"{vdir}/{SNAPSHOT}"
+        path = paths.join(vdir, SNAPSHOT)
         pending, self._pending = self._pending, None
         if pending is not None and pending[0] == (path, entry.stamp):
             return pending[1]
@@ -156,12 +143,12 @@ class Items:
         if entry is None:
             return None
         loaded = self._snapshot(vdir, entry)
-        self._pending = ((f"{vdir}/{SNAPSHOT}", entry.stamp), loaded)
+        self._pending = ((paths.join(vdir, SNAPSHOT), entry.stamp), loaded)
         held = loaded.get("resource")
         if not isinstance(held, dict):
             return None
         try:
-            doc = from_json(held, f"{vdir}/{SNAPSHOT}")
+            doc = from_json(held, paths.join(vdir, SNAPSHOT))
         except Exception:  # a wrong shape in a derived file is a miss
             return None
         return doc if isinstance(doc, dict) else None
@@ -181,20 +168,20 @@ class Items:
                 continue
             cached = snap.get(rel)
             if isinstance(cached, dict) and cached.get("stamp") == entry.stamp:
-                held = _derived(cached, f"{vdir}/{SNAPSHOT}", kind, name)
+                held = _derived(cached, paths.join(vdir, SNAPSHOT), kind, name)
                 if held is not None:
                     out[rel] = (entry, held)
                     continue
-            known = self._recall(f"{vdir}/{rel}", entry)
+            known = self._recall(paths.join(vdir, rel), entry)
             if known is not None:
                 out[rel] = (entry, copy.deepcopy(known) if fresh else known)
             else:
                 to_read.append(rel)
-        fetched = self.store.read_many([f"{vdir}/{rel}" for rel in to_read])
+        fetched = self.store.read_many([paths.join(vdir, rel) for rel in to_read])
         for rel in to_read:
-            data = fetched[f"{vdir}/{rel}"]
+            data = fetched[paths.join(vdir, rel)]
             if data is not None:  # None: removed between listing and read
-                out[rel] = (listing[rel], loads(data, f"{vdir}/{rel}"))
+                out[rel] = (listing[rel], loads(data, paths.join(vdir, rel)))
         return dict(sorted(out.items()))
 
     def load(
@@ -209,7 +196,7 @@ class Items:
         for rel, (_, doc) in self._docs(vdir, kinds, listing).items():
             kind, _, name = rel.partition("/")
             name = paths.decode(name[: -len(".yaml")])
-            result[kind][name] = _checked(doc, kind, name, f"{vdir}/{rel}")
+            result[kind][name] = _checked(doc, kind, name, paths.join(vdir, rel))
         return result
 
     def snapshot(
@@ -219,34 +206,30 @@ class Items:
         (immutable) ``resource`` document. Incremental: only files changed since the previous
         snapshot (and not written by us) are read."""
         docs = self._docs(vdir, kinds, self.listing(vdir, kinds), fresh=False)
-        files = {}
+        files = []  # each entry serialised once: its size decides, its text is reused
         total = 0
         for rel, (e, doc) in docs.items():
-            held = {"stamp": e.stamp, **to_json(doc)}
-            size = len(json.dumps(held, ensure_ascii=False))
-            if size > SNAPSHOT_ENTRY_MAX or total + size > SNAPSHOT_MAX:
+            text = json.dumps({"stamp": e.stamp, **to_json(doc)}, ensure_ascii=False)
+            if len(text) > SNAPSHOT_ENTRY_MAX or total + len(text) > SNAPSHOT_MAX:
                 continue  # large values stay in their key file only: a reader reads it there
-            files[rel] = held
-            total += size
-        snap: dict[str, Any] = {"written_at": now().isoformat(), "files": files}
+            files.append(f"{json.dumps(rel, ensure_ascii=False)}: {text}")
+            total += len(text)
+        data = f'{{"written_at": "{now().isoformat()}", "files": {{{", ".join(files)}}}'
         if resource is not None:
-            snap["resource"] = to_json(resource)
-        data = json.dumps(snap, ensure_ascii=False)
-        path = f"{vdir}/{SNAPSHOT}"
+            data += f', "resource": {json.dumps(to_json(resource), ensure_ascii=False)}'
+        data += "}"
+        path = paths.join(vdir, SNAPSHOT)
         encoded = data.encode("utf-8")
         entry = self.store.write(path, encoded)
         if entry is not None:
             self._remember(path, entry.stamp, encoded)
 
 
-LINK_KINDS = ("children", "lineage", "used_by")
-
-
 def _checked(doc: Any, kind: str, name: str, where: str) -> Any:
-    field = "id" if kind == "manifests" else "key"
+    field = "id" if kind == paths.MANIFESTS else "key"
     if not isinstance(doc, dict) or field not in doc:
         raise CorruptFile(f"{where}: expected a mapping with {field!r}; run `tracker fsck`")
-    if kind != "manifests" and "value" not in doc:  # the same rule as a single read
+    if kind != paths.MANIFESTS and "value" not in doc:  # the same rule as a single read
         raise CorruptFile(f"{where}: expected a mapping with 'key' and 'value'; run `tracker fsck`")
     if doc[field] != name:
         raise KeyCollision(

@@ -163,10 +163,66 @@ class Store(ABC):
         size = self.size(path)
         return None if size is None else Entry(path.rsplit("/", 1)[-1], False, size)
 
-    def local_path(self, path: str) -> str | None:
-        """A path on the local disk for ``path`` when the store is local, else None."""
-        return None
-
     def is_symlink(self, path: str) -> bool:
         """Whether ``path`` is a symbolic link (only local stores have them)."""
         return False
+
+    # -- bulk reads ------------------------------------------------------------------------------
+    def list_version(self, vdir: str, kinds: tuple[str, ...]) -> dict[str, Entry]:
+        """Files of a version directory, keyed by path relative to it: at least those under
+        ``kinds`` (folders of :mod:`tracker.store.paths`) and ``snapshot.json``, in as few calls
+        as the backend allows. The default is one recursive listing (everything, which callers
+        filter); a backend where listing is per folder scans only ``kinds``."""
+        return self.walk(vdir)
+
+    def sha256(self, path: str) -> str | None:
+        """The hex sha256 of a stored file (None when missing), streamed, never held whole."""
+        import os
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            target = os.path.join(tmp, "f")
+            try:
+                self.download(path, target)
+            except FileNotFoundError:
+                return None
+            return sha256_of(target)
+
+    def in_place(self, path: str) -> str | None:
+        """A local path where the stored file or folder ``path`` can be read without a copy
+        (checked: no link on the way or at the end), or None when the backend has no such path
+        or nothing is there. Callers must not modify it."""
+        return None
+
+    def contains(self, local_path: str) -> bool:
+        """Whether the local path ``local_path`` (after links) lies inside this store's root:
+        never a source to copy in, nor a destination to copy out to."""
+        return False
+
+    # -- maintenance (fsck): a backend without such things answers "none" ------------------------
+    def irregular_files(self, path: str = "") -> dict[str, str]:
+        """``{store path: SYMLINK | SPECIAL_FILE}`` for the symbolic links (to files or folders)
+        and FIFOs, devices and sockets below ``path``, none of which the store writes or reads
+        through. Object stores have neither."""
+        return {}
+
+    def empty_dirs(self, path: str, depth: int) -> dict[str, float]:
+        """Folders exactly ``depth`` levels below ``path`` that hold no file but temp files
+        (what a writer killed before its first write leaves), with their mtimes. Object stores
+        have no folder without a file."""
+        return {}
+
+    def remove_empty_dirs(self, path: str) -> None:
+        """Remove the folder ``path`` and the empty folders in it, bottom-up, never a file: a
+        folder that got a file meanwhile stays. Nothing to do where folders are not things."""
+        return None
+
+    def writer_alive(self, temp_path: str) -> bool | None:
+        """Whether the process writing the temp file ``temp_path`` may still run: False only
+        when provably gone (local stores: its process id is not running), None when it cannot
+        be known (a remote store's writer may run on any machine)."""
+        return None
+
+
+SYMLINK = "symlink"
+SPECIAL_FILE = "special-file"

@@ -20,6 +20,7 @@ from typing import Any
 import yaml
 
 from tracker.errors import CorruptFile, UnsupportedValue
+from tracker.store.base import MAX_READ  # the one size bound of a metadata file
 
 try:  # the C implementations are ~10x faster; fall back quietly where libyaml is missing
     from yaml import CSafeDumper as _Dumper
@@ -29,7 +30,6 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
 MAX_DEPTH = 100
-MAX_FILE_BYTES = 64 * 1024 * 1024  # a metadata file larger than this is refused, not parsed
 _SCALARS = (str, int, float, bool, bytes, type(None), _dt.date)
 
 
@@ -170,9 +170,9 @@ def dump_record(record: dict[str, Any], key: str = "value") -> bytes:
 
 def loads(data: bytes, where: str = "") -> Any:
     """Parse YAML bytes with the safe loader; a bad file is a :class:`CorruptFile` naming it."""
-    if len(data) > MAX_FILE_BYTES:
+    if len(data) > MAX_READ:
         raise CorruptFile(
-            f"{where}: {len(data)} bytes is larger than the {MAX_FILE_BYTES} allowed for a "
+            f"{where}: {len(data)} bytes is larger than the {MAX_READ} allowed for a "
             "metadata file; it was not parsed (run `tracker fsck`)"
         )
     try:

@@ -8,17 +8,23 @@ directories for power-loss safety.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import hashlib
 import itertools
 import os
+import re
 import shutil
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from tracker.errors import CorruptFile, StoreError
+from tracker.store import paths
 from tracker.store.base import (
     MAX_READ,
+    SPECIAL_FILE,
+    SYMLINK,
     TMP_PREFIX,
     BoundedSource,
     Entry,
@@ -35,6 +41,7 @@ _READ_FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
 )
 _CHUNK = 1024 * 1024
+_TMP_PID = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")  # see _tmp_for
 _VERIFIED_MAX = 65536  # directories known to be real (not links) in this process
 
 # what to do about an OS error, by errno: the message names the operation and the path too
@@ -77,7 +84,22 @@ class LocalStore(Store):
             self._check_dirs(folder.split("/"), path)
         return f"{self.root}/{path}"
 
-    def _check_dirs(self, parts: list[str], path: str) -> None:
+    def _find(self, path: str, whole: bool = False) -> str | None:
+        """Like :meth:`_abs`, but None when a folder on the way is missing: the ``lstat`` that
+        found it missing answers the operation (no second, failing system call)."""
+        if not path:
+            return self.root
+        folder = path if whole else path.rpartition("/")[0]
+        full_folder = f"{self.root}/{folder}"
+        if (
+            folder
+            and full_folder not in self._verified
+            and not self._check_dirs(folder.split("/"), path)
+        ):
+            return None
+        return f"{self.root}/{path}"
+
+    def _check_dirs(self, parts: list[str], path: str) -> bool:
         """``lstat`` each folder from the root down (once per process per folder): the store
         never creates a link, so one found on the way is a hostile or broken store, and
         following it could read, write or delete outside the root."""
@@ -90,7 +112,7 @@ class LocalStore(Store):
             try:
                 st = os.lstat(current)
             except (FileNotFoundError, NotADirectoryError):
-                return  # the rest does not exist yet; what we create is a real folder
+                return False  # the rest does not exist yet; what we create is a real folder
             except OSError as exc:
                 raise _store_error("check", current, exc) from exc
             if stat.S_ISLNK(st.st_mode):
@@ -100,10 +122,11 @@ class LocalStore(Store):
                     "Remove the link (`tracker fsck` lists it)"
                 )
             if not stat.S_ISDIR(st.st_mode):
-                return  # a file where a folder should be: the operation itself reports it
+                return True  # a file where a folder should be: the operation itself reports it
             if len(verified) >= _VERIFIED_MAX:
                 verified.clear()
             verified.add(current)
+        return True
 
     @contextmanager
     def _errors(self, what: str, path: str) -> Iterator[None]:
@@ -123,13 +146,19 @@ class LocalStore(Store):
         head, _, name = full.rpartition("/")
         return f"{head}/{TMP_PREFIX}{os.getpid()}-{next(_COUNTER)}-{name[:40]}"
 
-    def _write_tmp(self, full: str, data: bytes) -> tuple[str, os.stat_result]:
+    def _write_tmp(
+        self, full: str, data: bytes, new_folder: bool = False
+    ) -> tuple[str, os.stat_result]:
+        """Write ``data`` to a temp file next to ``full``; ``new_folder``: its folder was just
+        found missing, so it is created first (no failing ``open`` to learn that again)."""
         tmp = self._tmp_for(full)
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        if new_folder:
+            self._makedirs(full.rpartition("/")[0])
         try:
             fd = os.open(tmp, flags, 0o644)
         except FileNotFoundError:
-            os.makedirs(os.path.dirname(full), exist_ok=True)
+            self._makedirs(full.rpartition("/")[0])
             fd = os.open(tmp, flags, 0o644)
         try:
             written = os.write(fd, data)
@@ -147,6 +176,18 @@ class LocalStore(Store):
         os.close(fd)
         return tmp, st
 
+    def _makedirs(self, folder: str) -> None:
+        """Create ``folder`` and the folders on its way; each is then known to be real: those
+        that existed were checked by :meth:`_abs` (or makedirs would have failed on a file), and
+        what ``mkdir`` creates is never a link. Saves an ``lstat`` per new folder."""
+        os.makedirs(folder, exist_ok=True)
+        verified = self._verified
+        if len(verified) >= _VERIFIED_MAX:
+            verified.clear()
+        while folder.startswith(self.root + "/") and folder not in verified:
+            verified.add(folder)
+            folder = folder.rpartition("/")[0]
+
     def _sync_dir(self, full: str) -> None:
         if self.fsync:
             fd = os.open(os.path.dirname(full), os.O_RDONLY)
@@ -157,7 +198,9 @@ class LocalStore(Store):
 
     # -- interface -------------------------------------------------------------------------------
     def read(self, path: str) -> bytes | None:
-        full = self._abs(path)
+        full = self._find(path)
+        if full is None:
+            return None
         try:  # never through a link, never blocking on a FIFO: the store only holds plain files
             fd = os.open(full, _READ_FLAGS)
         except (FileNotFoundError, NotADirectoryError):
@@ -189,9 +232,10 @@ class LocalStore(Store):
         return data
 
     def write(self, path: str, data: bytes) -> Entry:
-        full = self._abs(path)
+        found = self._find(path)
+        full = found or f"{self.root}/{path}"
         try:  # inline, not a context manager: this is the hot path of every key write
-            tmp, st = self._write_tmp(full, data)
+            tmp, st = self._write_tmp(full, data, found is None)
             try:
                 os.replace(tmp, full)
             except BaseException:
@@ -205,12 +249,17 @@ class LocalStore(Store):
         return _entry(full.rsplit("/", 1)[-1], st)
 
     def create(self, path: str, data: bytes) -> bool:
-        full = self._abs(path)
-        with self._errors("create", path):
-            return self._create(full, data)
+        found = self._find(path)
+        full = found or f"{self.root}/{path}"
+        try:  # inline, not a context manager: every new version and pointer passes here
+            return self._create(full, data, found is None)
+        except (FileNotFoundError, FileExistsError):
+            raise
+        except OSError as exc:
+            raise _store_error("create", full, exc) from exc
 
-    def _create(self, full: str, data: bytes) -> bool:
-        tmp, _ = self._write_tmp(full, data)
+    def _create(self, full: str, data: bytes, new_folder: bool) -> bool:
+        tmp, _ = self._write_tmp(full, data, new_folder)
         try:
             os.link(tmp, full)
         except FileExistsError:
@@ -231,15 +280,19 @@ class LocalStore(Store):
         return True
 
     def exists(self, path: str) -> bool:
+        full = self._find(path)
         try:
-            return stat.S_ISREG(os.lstat(self._abs(path)).st_mode)
+            return full is not None and stat.S_ISREG(os.lstat(full).st_mode)
         except (FileNotFoundError, NotADirectoryError):
             return False
 
     def list(self, path: str, detail: bool = False) -> list[Entry]:
-        out = []
+        out: list[Entry] = []
+        full = self._find(path, whole=True)
+        if full is None:
+            return out
         try:
-            with os.scandir(self._abs(path, whole=True)) as it:
+            with os.scandir(full) as it:
                 for e in it:
                     if e.name.startswith(TMP_PREFIX):
                         continue
@@ -252,8 +305,10 @@ class LocalStore(Store):
         return out
 
     def walk(self, path: str, include_temp: bool = False) -> dict[str, Entry]:
-        base = self._abs(path, whole=True)
+        base = self._find(path, whole=True)
         out: dict[str, Entry] = {}
+        if base is None:
+            return out
         for dirpath, dirnames, filenames in os.walk(base):  # never descends into links
             rel = os.path.relpath(dirpath, base)
             prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
@@ -274,7 +329,7 @@ class LocalStore(Store):
     ) -> tuple[str, int]:
         full = self._abs(path)
         with self._errors("upload", path):
-            os.makedirs(os.path.dirname(full), exist_ok=True)
+            self._makedirs(full.rpartition("/")[0])
         tmp = self._tmp_for(full)
         source = BoundedSource(local_path)
         try:
@@ -287,11 +342,13 @@ class LocalStore(Store):
         return source.sha256, source.size
 
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
-        src = self._abs(path)
-        if self.is_symlink(path):
-            raise CorruptFile(f"{src}: a symbolic link on the way; the store never writes one")
-        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
-        fd = os.open(src, flags)  # O_NONBLOCK: opening a FIFO must not wait for a writer
+        src = self._abs(path)  # folders on the way: checked; the file itself: O_NOFOLLOW
+        try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
+            fd = os.open(src, _READ_FLAGS)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise CorruptFile(f"{src}: a symbolic link; the store never writes one") from None
+            raise
         try:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise CorruptFile(f"{src}: not a regular file; the store never writes one")
@@ -341,19 +398,18 @@ class LocalStore(Store):
             directory = os.path.dirname(directory)
 
     def stat(self, path: str) -> Entry | None:
+        full = self._find(path)
         try:
-            return _entry(path.rsplit("/", 1)[-1], os.lstat(self._abs(path)))
+            return None if full is None else _entry(path.rsplit("/", 1)[-1], os.lstat(full))
         except (FileNotFoundError, NotADirectoryError):
             return None
 
     def size(self, path: str) -> int | None:
+        full = self._find(path)
         try:
-            return os.lstat(self._abs(path)).st_size
+            return None if full is None else os.lstat(full).st_size
         except (FileNotFoundError, NotADirectoryError):
             return None
-
-    def local_path(self, path: str) -> str | None:
-        return self._abs(path)
 
     def is_symlink(self, path: str) -> bool:
         """Whether ``path`` or any directory on the way to it below the root is a link."""
@@ -363,6 +419,133 @@ class LocalStore(Store):
             if os.path.islink(full):
                 return True
         return False
+
+    # -- bulk reads ------------------------------------------------------------------------------
+    def list_version(self, vdir: str, kinds: tuple[str, ...]) -> dict[str, Entry]:
+        """One scan per kind (a local listing is per folder: cheaper than walking the version,
+        whose artifacts may hold thousands of files); pointers and series are walked."""
+        out: dict[str, Entry] = {}
+        for kind in kinds:
+            spec = paths.ITEM_KINDS.get(kind)
+            if kind in paths.LINK_KINDS or (spec is not None and spec.rule == paths.SERIES):
+                for rel, e in self.walk(f"{vdir}/{kind}").items():
+                    out[f"{kind}/{rel}"] = e
+                continue
+            for e in self.list(f"{vdir}/{kind}", detail=True):
+                if not e.is_dir:
+                    out[f"{kind}/{e.name}"] = e
+        snap = self.stat(f"{vdir}/{paths.SNAPSHOT}")
+        if snap is not None:
+            out[paths.SNAPSHOT] = snap
+        return out
+
+    def sha256(self, path: str) -> str | None:
+        full = self._abs(path)
+        try:
+            fd = os.open(full, _READ_FLAGS)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise CorruptFile(f"{full}: a symbolic link (the store never writes one)") from None
+            raise _store_error("read", full, exc) from exc
+        with open(fd, "rb", buffering=0) as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise CorruptFile(f"{full}: not a regular file (a FIFO, device or socket)")
+            os.set_blocking(fd, True)
+            digest = hashlib.sha256()
+            while chunk := fh.read(_CHUNK):
+                digest.update(chunk)
+        return digest.hexdigest()
+
+    def in_place(self, path: str) -> str | None:
+        """Every component is checked afresh (not from this process's cache of verified
+        folders): the caller reads the path without the store's ``O_NOFOLLOW`` guard."""
+        full = self.root
+        for part in path.split("/"):
+            full = f"{full}/{part}"
+            try:
+                mode = os.lstat(full).st_mode
+            except (FileNotFoundError, NotADirectoryError):
+                return None
+            if stat.S_ISLNK(mode):
+                raise CorruptFile(f"{full}: is a symbolic link; the store never writes one")
+        return full
+
+    def contains(self, local_path: str) -> bool:
+        inside = os.path.realpath(self.root)
+        return os.path.commonpath([inside, os.path.realpath(local_path)]) == inside
+
+    # -- maintenance -----------------------------------------------------------------------------
+    def irregular_files(self, path: str = "") -> dict[str, str]:
+        out: dict[str, str] = {}
+        todo = [(self._abs(path, whole=True), f"{path}/" if path else "")]
+        while todo:  # DirEntry types come from the listing itself: no stat per file
+            folder, prefix = todo.pop()
+            for e in _scan(folder):
+                if e.is_symlink():
+                    out[prefix + e.name] = SYMLINK
+                elif e.is_dir(follow_symlinks=False):
+                    todo.append((e.path, f"{prefix}{e.name}/"))
+                elif not e.is_file(follow_symlinks=False):
+                    out[prefix + e.name] = SPECIAL_FILE
+        return out
+
+    def empty_dirs(self, path: str, depth: int) -> dict[str, float]:
+        level = [(self._abs(path, whole=True), path)]
+        for _ in range(depth):
+            level = [
+                (e.path, f"{rel}/{e.name}" if rel else e.name)
+                for folder, rel in level
+                for e in _scan(folder)
+                if e.is_dir(follow_symlinks=False) and not e.name.startswith(TMP_PREFIX)
+            ]
+        out = {}
+        for full, rel in level:
+            if not _holds_file(full):
+                with contextlib.suppress(OSError):  # removed meanwhile
+                    out[rel] = os.lstat(full).st_mtime
+        return out
+
+    def remove_empty_dirs(self, path: str) -> None:
+        top = self._abs(path, whole=True)
+        if top == self.root:
+            return  # never the root
+        for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
+            try:
+                os.rmdir(dirpath)  # fails on a folder that is not empty: it stays
+            except OSError:
+                return
+
+    def writer_alive(self, temp_path: str) -> bool | None:
+        match = _TMP_PID.match(temp_path.rsplit("/", 1)[-1])
+        if match is None:
+            return None
+        try:  # a local store's writers run on this machine (signal 0: only asks)
+            os.kill(int(match.group(1)), 0)
+        except ProcessLookupError:
+            return False
+        except (PermissionError, OverflowError, ValueError):
+            return True
+        return True
+
+
+def _scan(folder: str) -> list[os.DirEntry[str]]:
+    try:
+        with os.scandir(folder) as it:
+            return list(it)
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _holds_file(folder: str) -> bool:
+    """Whether ``folder`` holds, at any depth, a file (or link) that is not a temp file."""
+    for dirpath, dirnames, filenames in os.walk(folder):
+        if any(not name.startswith(TMP_PREFIX) for name in filenames):
+            return True
+        if any(os.path.islink(os.path.join(dirpath, name)) for name in dirnames):
+            return True
+    return False
 
 
 def _entry(name: str, st: os.stat_result) -> Entry:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import errno
+import hashlib
 from collections.abc import Iterator
 from typing import Any
 
@@ -249,6 +250,17 @@ class FsspecStore(Store):
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
         with self._errors("download", path):
             self.fs.get_file(self._abs(path), local_path, callback=_callback(progress))
+
+    def sha256(self, path: str) -> str | None:
+        """Streamed in 1 MiB reads: an artifact is never held whole, nor copied to disk."""
+        digest = hashlib.sha256()
+        try:
+            with self._errors("read", path), self.fs.open(self._abs(path), "rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    digest.update(chunk)
+        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            return None
+        return digest.hexdigest()
 
     def remove(self, path: str, recursive: bool = False) -> None:
         full = self._abs(path)
