@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from tracker.core.items import LINK_KINDS, Items, now, values
+from tracker.core.items import Items, now, values
 from tracker.core.metrics import Metrics
 from tracker.core.resolve import Resolver
 from tracker.core.resource import Resource
@@ -23,7 +23,6 @@ from tracker.store import paths
 from tracker.store.codec import to_plain
 
 CLOSED = "FINISHED"
-SNAPSHOT_KINDS = ("attrs", "tags", "metadata", "manifests")  # what a snapshot summarises
 
 
 class Records:
@@ -72,7 +71,7 @@ class Records:
             self.write(res, "attrs", {"end_time": now(), "status": status})
         self.metrics.compact((res.type, res.id, res.version))  # flush + compact.tsv per key
         doc = self.resources.doc(res.type, res.id, res.version)
-        self.items.snapshot(vdir, SNAPSHOT_KINDS, resource=doc)
+        self.items.snapshot(vdir, paths.SNAPSHOT_KINDS, resource=doc)
 
     def end_run(self, status: str) -> None:
         """Flush metrics, mark and close every version the run created, then end the run. A
@@ -137,7 +136,7 @@ class Records:
         if self.session.store.exists(paths.snapshot_file(res.type, res.id, res.version)):
             doc = self.resources.doc(res.type, res.id, res.version)
             vdir = paths.version_dir(res.type, res.id, res.version)
-            self.items.snapshot(vdir, SNAPSHOT_KINDS, resource=doc)
+            self.items.snapshot(vdir, paths.SNAPSHOT_KINDS, resource=doc)
 
     def load(self, resource: Any, kind: str) -> dict[str, Any]:
         """Every value of one kind (``tags``, ``metadata``; ``attrs`` with the creation
@@ -156,7 +155,7 @@ class Records:
     def describe(self, resource: Any) -> dict[str, Any]:
         """Identity, attributes, tags, metadata, artifacts and links of one version, from one
         listing (plus the snapshot when the version is closed)."""
-        kinds = (*SNAPSHOT_KINDS, *LINK_KINDS)
+        kinds = (*paths.SNAPSHOT_KINDS, *paths.LINK_KINDS)
         res = self.resolver.resolve(resource)
         assert res.version is not None
         vdir = paths.version_dir(res.type, res.id, res.version)
@@ -169,7 +168,7 @@ class Records:
         if doc is None:
             raise ResourceNotFound(self.resolver.missing(res.type, res.id, res.version))
         loaded = self.items.load(vdir, kinds, listing)
-        links: dict[str, list[str]] = {kind: [] for kind in LINK_KINDS}
+        links: dict[str, list[str]] = {kind: [] for kind in paths.LINK_KINDS}
         for rel in listing:
             parts = rel.split("/")
             if len(parts) == 3 and parts[0] in links:

@@ -55,9 +55,6 @@ class Session:
         self.check_format()
         if not self._format_written:
             self.store.create(paths.FORMAT_FILE, dumps({"format": paths.FORMAT}))
-            if self.store.is_local:  # a store inside a git work tree must not make it dirty
-                self.store.create(
-                    ".gitignore", b"# written by tracker: ignore the whole store\n*\n"
-                )
+            self.store.mark_ignored()
             self._format_written = True
         return self.runs.ensure()

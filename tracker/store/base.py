@@ -194,6 +194,11 @@ class Store(ABC):
         or nothing is there. Callers must not modify it."""
         return None
 
+    def mark_ignored(self) -> None:
+        """Keep version control out of a new store: a local store writes a ``.gitignore``
+        (a store inside a git work tree must not make it dirty); object stores need nothing."""
+        return None
+
     def contains(self, local_path: str) -> bool:
         """Whether the local path ``local_path`` (after links) lies inside this store's root:
         never a source to copy in, nor a destination to copy out to."""

@@ -472,6 +472,9 @@ class LocalStore(Store):
                 raise CorruptFile(f"{full}: is a symbolic link; the store never writes one")
         return full
 
+    def mark_ignored(self) -> None:
+        self.create(paths.GITIGNORE, b"# written by tracker: ignore the whole store\n*\n")
+
     def contains(self, local_path: str) -> bool:
         inside = os.path.realpath(self.root)
         return os.path.commonpath([inside, os.path.realpath(local_path)]) == inside
