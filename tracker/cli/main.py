@@ -22,6 +22,7 @@ from tracker import __version__
 from tracker.errors import TrackerError
 
 COMMAND_MODULES: list[str] = ["runs", "resources", "artifacts", "lineage", "diff", "demo", "fsck"]
+COMMAND_MODULES += ["export", "sql"]  # issue 17: Parquet export and DuckDB
 
 EPILOG = """examples:
   tracker demo                                  record an example workflow in ./.tracker
@@ -30,6 +31,7 @@ EPILOG = """examples:
   tracker show model_version/titanic            the latest version, in full
   tracker find --where "tags.status = 'DEPLOYED'"
   tracker lineage model_version/titanic@1 --up
+  tracker sql "select ref from versions where \"tags.status\" = 'DEPLOYED'"
 """
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
+import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -104,14 +106,18 @@ class QueryMixin(TrackerContext):
             record["attrs"] = {**(doc.get("attributes") or {}), **values(loaded["attrs"])}
         return record
 
-    def _versions(self, type: str | None, id: str | None, newest_first: bool) -> Iterator[Resource]:
-        """Every version of the matching series; a progress bar on a terminal when there are
-        many (see :func:`tracker.core.progress.progress_iter`)."""
-        series = [
+    def _series_tops(self, type: str | None, id: str | None) -> list[tuple[str, str, int]]:
+        """(type, id, newest version) of every matching series."""
+        return [
             (rtype, rid, self._resources.latest_version(rtype, rid))
             for rtype in ([type] if type else self._resources.types())
             for rid in ([id] if id is not None else self._resources.ids(rtype))
         ]
+
+    def _versions(self, type: str | None, id: str | None, newest_first: bool) -> Iterator[Resource]:
+        """Every version of the matching series; a progress bar on a terminal when there are
+        many (see :func:`tracker.core.progress.progress_iter`)."""
+        series = self._series_tops(type, id)
         total = sum(top for _, _, top in series)
         with progress_iter(total, "find", self._artifacts.progress) as tick:
             for rtype, rid, top in series:
@@ -191,6 +197,56 @@ class QueryMixin(TrackerContext):
                 records.append(rec)
         records = order(records, order_by)[: limit if limit is not None else None]
         return Results(records, [flat_row(r) for r in records], "runs")
+
+    def iter_rows(self, type: str | None = None, id: str | None = None) -> Iterator[dict[str, Any]]:
+        """The flat row (as in ``find``) of every version, series by series, through the query
+        index, without holding them all (exports stream from it)."""
+        self._check_format()
+        for rtype, rid, top in self._series_tops(type, id):
+            index = SeriesIndex(self._store, rtype, rid)
+            for version in range(1, top + 1):
+                res = Resource(rtype, rid, version)
+                yield flat_row(index.record(version, functools.partial(self._record, res)))
+            with contextlib.suppress(TrackerError, OSError):
+                index.save()
+
+    def iter_run_rows(self) -> Iterator[dict[str, Any]]:
+        """The flat row (as in ``runs``) of every run, oldest first."""
+        self._check_format()
+        for run_id in self._runs.ids():
+            yield flat_row(self._runs.read(run_id))
+
+    def export_parquet(self, dest: str, storage_options: dict[str, Any] | None = None) -> Any:
+        """Bring the Parquet export at ``dest`` (a directory or fsspec URL) up to date: only what
+        changed since the last export is written (see :mod:`tracker.export.parquet`)."""
+        from tracker.export.parquet import export_parquet
+
+        return export_parquet(self, dest, storage_options)  # type: ignore[arg-type]
+
+    def sql(
+        self,
+        query: str,
+        parquet: str | None = None,
+        storage_options: dict[str, Any] | None = None,
+        refresh: bool = True,
+    ) -> Results:
+        """Run a DuckDB ``query`` over the tables ``versions``, ``runs`` and ``metrics`` of a
+        Parquet export: ``parquet`` (a directory or URL), else one kept in the local cache.
+        ``refresh`` first brings the export up to date (incrementally)."""
+        from tracker.export import sql as sqlmod
+
+        cache = self._artifacts.cache_dir
+        dest = parquet or os.path.join(
+            cache, "sql", "exports", hashlib.sha256(self.url.encode()).hexdigest()[:16]
+        )
+        if refresh:
+            self.export_parquet(dest, storage_options)
+        con = sqlmod.connect(dest, storage_options, cache)
+        try:
+            _, rows = sqlmod.query(con, query)
+        finally:
+            con.close()
+        return Results(rows, rows, "rows")
 
     def series(self, type: str | None = None) -> list[dict[str, Any]]:
         """One dict per resource series: ``type, id, versions, latest_version, latest_ref,
