@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.core.artifacts import safe_relpath
+from tracker.core.changes import parse as parse_changes
 from tracker.core.items import SNAPSHOT, parse_snapshot
 from tracker.core.runs import _alive
 from tracker.errors import CorruptFile, TrackerError
@@ -45,6 +46,7 @@ _PREFETCH_MAX = 1024 * 1024  # larger files (damage) are read, and refused, one 
 _TMP_PID = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")
 _ITEM_KINDS = ("attrs", "tags", "metadata")
 _LINK_KINDS = ("children", "lineage", "used_by")
+_INDEX = re.compile(r"index(-\d+)?\.json")  # format-1 index.json, and chunks index-<k>.json
 
 
 @dataclass(frozen=True)
@@ -179,11 +181,19 @@ class Checker:
             data = self.store.read(rel) or b""
             if not data.strip().isdigit():
                 self.problem(rel, "bad-hint", f"HEAD holds {data[:20]!r}, not a version", True)
-        elif parts[0] == paths.RESOURCES and len(parts) == 4 and parts[3] == "index.json":
+        elif parts[0] == paths.RESOURCES and len(parts) == 4 and _INDEX.fullmatch(parts[3]):
             try:  # the query index is a cache: a broken one is garbage, rebuilt by the next find
                 json.loads(self.store.read(rel) or b"")["entries"].items()
             except (ValueError, TypeError, KeyError, AttributeError):
                 self.problem(rel, "bad-index", "not a query index; find rebuilds it", True)
+        elif parts[0] == paths.RESOURCES and len(parts) == 5 and parts[3] == "changes":
+            if (
+                paths.parse_change_name(parts[4]) is None
+                or parse_changes(self.store.read(rel) or b"") is None
+            ):  # not repairable: removing it could hide a change from the index
+                self.problem(
+                    rel, "bad-changes", "not a change log; delete it with the index-*.json beside"
+                )
         elif parts[0] == paths.RESOURCES and len(parts) >= 5 and parts[3].isdigit():
             return self._version_file(rel, parts)
         else:

@@ -11,6 +11,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from tracker.core.artifacts import Artifacts
+from tracker.core.changes import ChangeLog
 from tracker.core.items import Items
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.resources import Resources
@@ -58,7 +59,8 @@ class TrackerContext:
         )
         self.url = self._store.url
         self._items = Items(self._store)
-        self._resources = Resources(self._store)
+        self._changes = ChangeLog(self._store)
+        self._resources = Resources(self._store, self._changes)
         self._artifacts = Artifacts(self._store, cache_dir, progress)
         self._runs = Runs(self._store, self._items, run_name, git_path, git)
         self._runs.on_exit = self._stop_with

@@ -1,95 +1,278 @@
-"""A per-series query index: ``resources/<type>/<id>/index.json``, a cache that ``find`` keeps.
+"""The query index of a series: ``resources/<type>/<id>/index-<k>.json``, a cache ``find`` keeps.
 
-It holds, for each version, the flat record ``find`` evaluates (identity, tags, metadata, attrs)
-and a validator of the files it was built from. A reader uses an entry only when its validator
-still matches (locally: the exact mtime and inode of the version's directories, one ``stat``
-each; on object stores: the ETags of the version's files, from one paged listing of the series),
-so a stale or missing entry costs a normal read, never a wrong answer. Entries younger than
-``RACY_SECONDS`` are not stored, so a coarse filesystem clock cannot hide a change (git's "racy
-clean" rule). Only readers write it (atomic replace, last writer wins: every entry validates
-itself); writers of keys never touch it, and deleting it only costs speed.
+Chunk ``k`` holds, for versions ``k*2000+1 .. (k+1)*2000``, the flat record ``find`` evaluates
+(identity, tags, metadata, attrs) with a per-version validator (locally the exact mtime and inode
+of the version's key directories; on object stores the ETags of its files), plus how far it has
+read each change file of that chunk (:mod:`tracker.core.changes`).
+
+A warm ``find`` lists the change log once per series and trusts every entry whose version no new
+change line names: no per-version ``stat`` or request. Versions that a new or unsettled line names
+are validated one by one (stale: read anew); versions without an entry (new ones) are read once,
+concurrently on object stores. Entries younger than ``RACY_SECONDS`` are not stored, so a coarse
+filesystem clock cannot hide a change (git's "racy clean" rule).
+
+Each chunk records the change-log position it is valid for, so readers racing to rewrite it
+(atomic replace, last writer wins) always leave a consistent file; writers of keys never touch
+it, and deleting it only costs speed. A chunk only walked in part (``limit``) keeps its old
+position.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from tracker.core.changes import parse, window
+from tracker.errors import TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import Entry
 from tracker.store.jsonform import from_json, to_json
 
 RACY_SECONDS = 3.0
+FORMAT = 2
 _DIRS = ("/attrs", "/tags", "/metadata")  # a new one of these changes its stat from None
+_PARALLEL = 16  # concurrent version reads on object stores
+_SERIES_WALK = 50  # more unknown versions than this on S3: one listing of the series
+
+
+class Candidate:
+    """One version's record, decoded only when asked (``raw`` is the JSON form, when present)."""
+
+    __slots__ = ("_record", "entry", "version", "where")
+
+    def __init__(self, version: int, record: dict[str, Any] | None, entry: Any, where: str):
+        self.version, self._record, self.entry, self.where = version, record, entry, where
+
+    def raw_for(self, fields: frozenset[tuple[str, ...]]) -> dict[str, Any] | None:
+        """The JSON form of the record when reading ``fields`` from it gives what the decoded
+        record would (no datetime, date or YAML-kept value on their paths); else None."""
+        entry = self.entry
+        if entry is None or "whole" in entry:
+            return None
+        kept = entry.get("yaml") or {}
+        typed = [*(entry.get("dt") or ()), *(entry.get("d") or ())]
+        for field in fields:
+            if field[0] in kept:
+                return None
+            for path in typed:
+                n = min(len(path), len(field))
+                if tuple(path[:n]) == field[:n]:
+                    return None
+        doc = entry.get("doc")
+        return doc if isinstance(doc, dict) else None
+
+    @property
+    def record(self) -> dict[str, Any]:
+        if self._record is None:
+            self._record = dict(from_json(self.entry, self.where))
+        return self._record
 
 
 class SeriesIndex:
-    """The index of one series, loaded once per query and saved when it learned something."""
+    """Walks the versions of one series through its index chunks, updating them as it goes."""
 
-    def __init__(self, store: Store, rtype: str, rid: str) -> None:
-        self.store = store
-        self.rtype, self.rid = rtype, rid
-        self.path = paths.index_file(rtype, rid)
-        self.dirty = False
-        self.entries: dict[str, Any] = {}
-        data = store.read(self.path)
-        if data is not None:
-            try:
-                loaded = json.loads(data)
-                self.entries = dict(loaded.get("entries") or {})
-            except (ValueError, AttributeError, TypeError):
-                self.entries = {}  # a broken cache is rebuilt, not an error
+    def __init__(
+        self,
+        store: Store,
+        rtype: str,
+        rid: str,
+        top: int,
+        build: Callable[[int], dict[str, Any]],
+    ) -> None:
+        self.store, self.rtype, self.rid, self.top, self.build = store, rtype, rid, top, build
+        self.window = window(store)
+        self.now = time.time()
+        self.marks: dict[int, dict[str, Entry]] = {}  # chunk -> change file name -> entry
+        for entry in store.list(paths.changes_dir(rtype, rid), detail=True):
+            chunk = paths.parse_change_name(entry.name)
+            if chunk is not None and not entry.is_dir:
+                self.marks.setdefault(chunk, {})[entry.name] = entry
         self._remote: dict[str, list[tuple[str, Entry]]] | None = None
+        self.saved = 0  # chunks written (for tests and benchmarks)
 
-    def _validator(self, version: int) -> list[Any] | None:
-        """What the entry of ``version`` must match; None when it must not be cached."""
-        vdir = paths.version_dir(self.rtype, self.rid, version)
+    # -- the walk ----------------------------------------------------------------------------
+    def walk(self, descending: bool = False) -> Generator[Candidate, None, None]:
+        """Every version's candidate, oldest first (or newest first); stopping early is fine:
+        what was learned is saved as the walk leaves each chunk."""
+        last = paths.chunk_of(self.top) if self.top else -1
+        chunks = range(last, -1, -1) if descending else range(last + 1)
+        for chunk in chunks:
+            yield from self._chunk(chunk, descending)
+
+    def _chunk(self, chunk: int, descending: bool) -> Generator[Candidate, None, None]:
+        path = paths.index_chunk(self.rtype, self.rid, chunk)
+        stored = _load(self.store.read(path))
+        entries: dict[str, Any] = stored["entries"]
+        suspects, position, settled = self._suspects(chunk, stored["marks"])
+        lo = chunk * paths.INDEX_CHUNK + 1
+        hi = min(self.top, lo + paths.INDEX_CHUNK - 1)
+        versions = list(range(hi, lo - 1, -1) if descending else range(lo, hi + 1))
+        dirty = position != stored["marks"]
+        done = False
+        if not self.store.is_local and self._remote is None:
+            missing = sum(1 for v in versions if v in suspects or str(v) not in entries)
+            if missing > _SERIES_WALK:  # one paged listing beats a LIST per version
+                self._remote = self._series_files()
+        try:
+            for batch in _batches(versions, 256 if self.store.is_local else _PARALLEL):
+                unknown = [v for v in batch if str(v) not in entries or v in suspects]
+                checked = self._validators(unknown)
+                stale = [
+                    v
+                    for v in unknown
+                    if checked[v] is None or (entries.get(str(v)) or {}).get("v") != checked[v]
+                ]
+                built = self._build_many(stale)
+                for v in batch:
+                    key = str(v)
+                    if v in built:
+                        record = built[v]
+                        if checked[v] is not None:
+                            entries[key] = {"v": checked[v], "r": to_json(record)}
+                            dirty = True
+                        elif entries.pop(key, None) is not None:
+                            dirty = True
+                        yield Candidate(v, record, None, path)
+                    else:
+                        yield Candidate(v, None, entries[key]["r"], path)
+            done = True
+        finally:
+            if dirty:
+                marks = position if done and settled else stored["marks"]
+                self._save(path, marks, entries)
+
+    def _suspects(self, chunk: int, seen: dict[str, Any]) -> tuple[set[int], dict[str, Any], bool]:
+        """Versions named by change lines this chunk has not settled; the position to record
+        ({file: [stamp, lines settled, lines]}); False when a change file could not be read
+        (every version of the chunk is then validated, and nothing is settled)."""
+        suspects: set[int] = set()
+        position: dict[str, Any] = {}
+        current = self.marks.get(chunk, {})
+        to_read = [
+            name
+            for name, e in current.items()
+            if not (
+                isinstance(seen.get(name), list)
+                and seen[name][0] == e.stamp
+                and seen[name][1] == seen[name][2]
+            )
+        ]
+        prefix = paths.changes_dir(self.rtype, self.rid)
+        data = self.store.read_many([f"{prefix}/{n}" for n in to_read]) if to_read else {}
+        settled = True
+        for name, entry in current.items():
+            if name not in to_read:
+                position[name] = seen[name]
+                continue
+            lines = parse(data.get(f"{prefix}/{name}") or b"")
+            if lines is None:
+                settled = False
+                lo = chunk * paths.INDEX_CHUNK + 1
+                suspects.update(range(lo, lo + paths.INDEX_CHUNK))
+                continue
+            old = seen.get(name)
+            start = old[1] if isinstance(old, list) and old[0] == entry.stamp else 0
+            start = start if isinstance(start, int) and 0 <= start <= len(lines) else 0
+            suspects.update(v for v, _ in lines[start:])
+            done = start
+            while done < len(lines) and lines[done][1] < self.now - self.window:
+                done += 1
+            position[name] = [entry.stamp, done, len(lines)]
+        return suspects, position, settled
+
+    # -- per-version validation and reads ----------------------------------------------------
+    def _validators(self, versions: list[int]) -> dict[int, list[Any] | None]:
         if self.store.is_local:
-            now = time.time_ns()
-            out: list[Any] = []
-            for suffix in _DIRS:
-                entry = self.store.stat(vdir + suffix)
-                if entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
-                    return None
-                out.append(None if entry is None else [entry.mtime_ns, entry.ino])
-            return out
-        files = self._remote_files().get(str(version), [])
-        if not files or any(not e.etag for _, e in files):
-            return None  # no content hashes on this backend: nothing safe to compare
-        digest = hashlib.sha1()  # noqa: S324 - a change detector, not security
-        for rel, e in files:
-            digest.update(f"{rel}\0{e.etag}\n".encode())
-        return [digest.hexdigest()]
+            return {v: self._local_validator(v) for v in versions}
+        if not versions:
+            return {}
+        if self._remote is not None:
+            return {v: _etag_validator(self._remote.get(str(v), [])) for v in versions}
+        with ThreadPoolExecutor(min(_PARALLEL, len(versions))) as pool:
+            listed = list(pool.map(self._version_files, versions))
+        return {v: _etag_validator(files) for v, files in zip(versions, listed, strict=True)}
 
-    def _remote_files(self) -> dict[str, list[tuple[str, Entry]]]:
+    def _local_validator(self, version: int) -> list[Any] | None:
+        vdir = paths.version_dir(self.rtype, self.rid, version)
+        now = time.time_ns()
+        out: list[Any] = []
+        for suffix in _DIRS:
+            entry = self.store.stat(vdir + suffix)
+            if entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
+                return None
+            out.append(None if entry is None else [entry.mtime_ns, entry.ino])
+        return out
+
+    def _version_files(self, version: int) -> list[tuple[str, Entry]]:
+        vdir = paths.version_dir(self.rtype, self.rid, version)
+        return sorted(
+            (rel, e) for rel, e in self.store.walk(vdir).items() if not rel.startswith("artifacts/")
+        )
+
+    def _series_files(self) -> dict[str, list[tuple[str, Entry]]]:
         """Files of every version from one (paged) listing of the series, artifacts left out."""
-        if self._remote is None:
-            self._remote = {}
-            for rel, entry in sorted(
-                self.store.walk(paths.series_dir(self.rtype, self.rid)).items()
-            ):
-                version, _, rest = rel.partition("/")
-                if version.isdigit() and not rest.startswith("artifacts/"):
-                    self._remote.setdefault(version, []).append((rest, entry))
-        return self._remote
+        out: dict[str, list[tuple[str, Entry]]] = {}
+        for rel, entry in sorted(self.store.walk(paths.series_dir(self.rtype, self.rid)).items()):
+            version, _, rest = rel.partition("/")
+            if version.isdigit() and not rest.startswith("artifacts/"):
+                out.setdefault(version, []).append((rest, entry))
+        return out
 
-    def record(self, version: int, build: Callable[[], dict[str, Any]]) -> dict[str, Any]:
-        """The record of ``version``: from the index when still valid, else built (and kept)."""
-        validator = self._validator(version)
-        entry = self.entries.get(str(version))
-        if validator is not None and isinstance(entry, dict) and entry.get("v") == validator:
-            return dict(from_json(entry["r"], self.path))
-        record = build()
-        if validator is not None:
-            self.entries[str(version)] = {"v": validator, "r": to_json(record)}
-            self.dirty = True
-        return record
+    def _build_many(self, versions: list[int]) -> dict[int, dict[str, Any]]:
+        if len(versions) < 2 or self.store.is_local:
+            return {v: self.build(v) for v in versions}
+        with ThreadPoolExecutor(min(_PARALLEL, len(versions))) as pool:
+            return dict(zip(versions, pool.map(self.build, versions), strict=True))
 
-    def save(self) -> None:
-        if self.dirty:
-            data = json.dumps({"format": 1, "entries": self.entries}, ensure_ascii=False)
-            self.store.write(self.path, data.encode("utf-8"))
-            self.dirty = False
+    def _save(self, path: str, marks: dict[str, Any], entries: dict[str, Any]) -> None:
+        data = json.dumps({"format": FORMAT, "marks": marks, "entries": entries})
+        with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
+            self.store.write(path, data.encode("utf-8"))
+            self.saved += 1
+
+
+def _etag_validator(files: list[tuple[str, Entry]]) -> list[Any] | None:
+    if not files or any(not e.etag for _, e in files):
+        return None  # no content hashes on this backend: nothing safe to compare
+    digest = hashlib.sha1()  # noqa: S324 - a change detector, not security
+    for rel, e in files:
+        digest.update(f"{rel}\0{e.etag}\n".encode())
+    return [digest.hexdigest()]
+
+
+def _load(data: bytes | None) -> dict[str, Any]:
+    """A chunk as stored; a missing or broken one is empty (a cache is rebuilt, not an error)."""
+    empty: dict[str, Any] = {"marks": {}, "entries": {}}
+    if data is None:
+        return empty
+    try:
+        loaded = json.loads(data)
+    except ValueError:
+        return empty
+    if (
+        not isinstance(loaded, dict)
+        or loaded.get("format") != FORMAT
+        or not isinstance(loaded.get("entries"), dict)
+        or not isinstance(loaded.get("marks"), dict)
+    ):
+        return empty
+    entries = {k: e for k, e in loaded["entries"].items() if _entry_ok(e)}
+    return {"marks": loaded["marks"], "entries": entries}
+
+
+def _entry_ok(entry: Any) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("r"), dict) and "v" in entry
+
+
+def _batches(items: list[int], cap: int) -> Iterator[list[int]]:
+    """1, 2, 4, ... items up to ``cap``: a walk stopped early (``limit``) read little ahead."""
+    start, size = 0, 1
+    while start < len(items):
+        yield items[start : start + size]
+        start += size
+        size = min(size * 2, cap)

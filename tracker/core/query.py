@@ -6,8 +6,6 @@ attributes are loaded only when the expression or the ordering reads them.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
 import os
 from collections.abc import Iterator
@@ -19,7 +17,7 @@ from tracker.core.items import values
 from tracker.core.progress import progress_iter
 from tracker.core.resource import Resource
 from tracker.core.results import Results
-from tracker.errors import ExpressionError, TrackerError
+from tracker.errors import ExpressionError
 from tracker.store import paths
 
 if TYPE_CHECKING:
@@ -114,17 +112,10 @@ class QueryMixin(TrackerContext):
             for rid in ([id] if id is not None else self._resources.ids(rtype))
         ]
 
-    def _versions(self, type: str | None, id: str | None, newest_first: bool) -> Iterator[Resource]:
-        """Every version of the matching series; a progress bar on a terminal when there are
-        many (see :func:`tracker.core.progress.progress_iter`)."""
-        series = self._series_tops(type, id)
-        total = sum(top for _, _, top in series)
-        with progress_iter(total, "find", self._artifacts.progress) as tick:
-            for rtype, rid, top in series:
-                versions = range(top, 0, -1) if newest_first else range(1, top + 1)
-                for version in versions:
-                    tick()
-                    yield Resource(rtype, rid, version)
+    def _index(self, rtype: str, rid: str, top: int) -> SeriesIndex:
+        return SeriesIndex(
+            self._store, rtype, rid, top, lambda v: self._record(Resource(rtype, rid, v))
+        )
 
     def find(
         self,
@@ -135,47 +126,43 @@ class QueryMixin(TrackerContext):
         limit: int | None = None,
     ) -> Results:
         """Resource versions matching ``where`` (e.g. ``tags.status = 'DEPLOYED'``), ordered by
-        ``order_by`` (``-version``, ``metadata.f1 desc``), at most ``limit`` of them."""
+        ``order_by`` (``-version``, ``metadata.f1 desc``), at most ``limit`` of them.
+
+        Ordered by version alone (``-version``, ``version``; ``-created_at``, as versions are
+        created in order) with a ``limit``, each series is walked in that order and left once it
+        gave ``limit`` matches: newest-first over 100,000 versions reads only the newest few."""
         from tracker.core.expr import parse
 
         self._check_format()
         expr: Expression | None = parse(where) if where else None
         order_spec = parse_order(order_by)
-        roots = {p[0] for p in (expr.fields() if expr else ())} | {p[0] for p, _ in order_spec}
-        need_items = bool(roots & set(_ITEM_ROOTS))
-        # newest-first over one series can stop at the limit without reading the rest
-        early = (
-            limit is not None
-            and id is not None
-            and type is not None
-            and [(p, d) for p, d in order_spec]
-            in ([(("version",), True)], [(("created_at",), True)])
-        )
-        records = []
-        indexes: dict[tuple[str, str], SeriesIndex] = {}
-        for res in self._versions(type, id, newest_first=early):
-            if need_items:
-                key = (res.type, res.id)
-                if key not in indexes:
-                    indexes[key] = SeriesIndex(self._store, res.type, res.id)
-                rec = indexes[key].record(res.version or 0, functools.partial(self._record, res))
-            else:
-                rec = self._record(res, items=False)
-            if expr is not None and not expr.evaluate(rec):
-                continue
-            records.append(rec)
-            if early and limit is not None and len(records) >= limit:
-                break
-        for index in indexes.values():
-            with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
-                index.save()
+        spec = [(p, d) for p, d in order_spec]
+        descending = spec in ([(("version",), True)], [(("created_at",), True)])
+        early = limit is not None and (descending or spec == [(("version",), False)])
+        fields = expr.fields() if expr is not None else frozenset()
+        records: list[dict[str, Any]] = []
+        series = self._series_tops(type, id)
+        total = sum(top for _, _, top in series)
+        with progress_iter(total, "find", self._artifacts.progress) as tick:
+            for rtype, rid, top in series:
+                walk = self._index(rtype, rid, top).walk(descending)
+                taken = 0
+                for cand in walk:
+                    tick()
+                    if expr is not None:
+                        raw = cand.raw_for(fields)
+                        if not expr.evaluate(raw if raw is not None else cand.record):
+                            continue
+                    records.append(cand.record)
+                    taken += 1
+                    if early and taken >= (limit or 0):
+                        break  # this series gave enough
+                walk.close()  # saves what the walk learned
         records = order(records, order_by)[: limit if limit is not None else None]
         resources = [
             Resource(r["type"], r["id"], r["version"], r["run_id"], r["parent"], self)
             for r in records
         ]
-        if not need_items:
-            records = [self._record(r) for r in resources]
         return Results(resources, [flat_row(r) for r in records], "resources")
 
     def runs(
@@ -203,12 +190,8 @@ class QueryMixin(TrackerContext):
         index, without holding them all (exports stream from it)."""
         self._check_format()
         for rtype, rid, top in self._series_tops(type, id):
-            index = SeriesIndex(self._store, rtype, rid)
-            for version in range(1, top + 1):
-                res = Resource(rtype, rid, version)
-                yield flat_row(index.record(version, functools.partial(self._record, res)))
-            with contextlib.suppress(TrackerError, OSError):
-                index.save()
+            for cand in self._index(rtype, rid, top).walk():
+                yield flat_row(cand.record)
 
     def iter_run_rows(self) -> Iterator[dict[str, Any]]:
         """The flat row (as in ``runs``) of every run, oldest first."""

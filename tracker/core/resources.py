@@ -11,6 +11,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from tracker.core.changes import ChangeLog
 from tracker.core.items import now
 from tracker.core.resource import Resource
 from tracker.errors import CorruptFile, InvalidKey
@@ -21,8 +22,9 @@ _PROBE_BEFORE_LIST = 8
 
 
 class Resources:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, changes: ChangeLog | None = None) -> None:
         self.store = store
+        self.changes = changes
         self._docs: dict[tuple[str, str, int], dict[str, Any]] = {}  # resource.yaml is immutable
 
     # -- create ----------------------------------------------------------------------------------
@@ -62,6 +64,8 @@ class Resources:
                 break
             version += 1
         self._docs[(rtype, rid, version)] = doc
+        if self.changes is not None:  # its keys come next: one change line covers them
+            self.changes.before(rtype, rid, version)
         self.store.write(paths.head_file(rtype, rid), str(version).encode())
         res = Resource(rtype, rid, version, run_id, parent.ref if parent is not None else None)
         self.store.create(paths.run_created_file(run_id, rtype, rid, version), b"")

@@ -50,7 +50,9 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         for rtype, rid, version in self._runs.created:
             res = Resource(rtype, rid, version)
             path = paths.item_file(rtype, rid, version, "attrs", "run_status")
+            self._changes.before(rtype, rid, version)
             self._items.write(path, "run_status", status, run_id)
+            self._changes.after(rtype, rid, version)
             self._close(res, status, refresh=True)
         self._runs.stop(status)
 
@@ -170,13 +172,13 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         res = self._resolve(resource)
         assert res.version is not None
         run_id = self._run()
-        self._items.write_many(
-            [
-                (paths.item_file(res.type, res.id, res.version, kind, str(k)), str(k), v)
-                for k, v in items.items()
-            ],
-            run_id,
-        )
+        writes = [
+            (paths.item_file(res.type, res.id, res.version, kind, str(k)), str(k), v)
+            for k, v in items.items()
+        ]
+        self._changes.before(res.type, res.id, res.version)  # the query index learns of it
+        self._items.write_many(writes, run_id)
+        self._changes.after(res.type, res.id, res.version)
         return res
 
     def _read_item(self, resource: Any, kind: str, key: str, default: Any) -> Any:

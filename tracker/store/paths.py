@@ -118,8 +118,36 @@ def head_file(rtype: str, rid: str) -> str:
 
 
 def index_file(rtype: str, rid: str) -> str:
-    """The query index of a series: a rebuildable cache (see tracker.core.index)."""
+    """The query index of format 1 (one file per series); superseded by :func:`index_chunk`."""
     return join(series_dir(rtype, rid), "index.json")
+
+
+INDEX_CHUNK = 2000  # versions per query-index chunk and per change-log group
+
+
+def chunk_of(version: int) -> int:
+    """The chunk holding ``version`` (0 for versions 1..INDEX_CHUNK)."""
+    return (int(version) - 1) // INDEX_CHUNK
+
+
+def index_chunk(rtype: str, rid: str, chunk: int) -> str:
+    """One chunk of the query index of a series: a rebuildable cache (see tracker.core.index)."""
+    return join(series_dir(rtype, rid), f"index-{int(chunk)}.json")
+
+
+def changes_dir(rtype: str, rid: str) -> str:
+    """The series' change log: one small file per writer and chunk (see tracker.core.changes)."""
+    return join(series_dir(rtype, rid), "changes")
+
+
+def change_file(rtype: str, rid: str, chunk: int, name: str) -> str:
+    return join(changes_dir(rtype, rid), f"c{int(chunk)}-{encode(name, 'writer id')}")
+
+
+def parse_change_name(name: str) -> int | None:
+    """The chunk a change-log file belongs to, from its name (None: not one)."""
+    head, sep, _ = name.partition("-")
+    return int(head[1:]) if sep and head[:1] == "c" and head[1:].isdigit() else None
 
 
 @functools.lru_cache(maxsize=8192)
