@@ -7,8 +7,8 @@ import argparse
 import csv
 import io
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 import types
