@@ -76,7 +76,8 @@ def test_warm_find_trusts_the_index_without_looking_at_each_version(store, monke
     assert where(Tracker(str(store), git=False)) == [1, 3, 5]
     idx = chunk0(store)
     assert sorted(idx["entries"], key=int) == ["1", "2", "3", "4", "5", "6"]
-    assert idx["entries"]["3"]["r"]["doc"]["tags"] == {"i": 2, "status": "DEPLOYED"}
+    assert json.loads(idx["entries"]["3"])["r"]["doc"]["tags"] == {"i": 2, "status": "DEPLOYED"}
+    assert idx["memo"] == {"tags.status = 'DEPLOYED'": {"upto": 6, "match": [1, 3, 5]}}
     assert all(done == total for _, done, total in idx["marks"].values())  # all lines settled
     seen = Counter(monkeypatch)
     assert where(Tracker(str(store), git=False)) == [1, 3, 5]

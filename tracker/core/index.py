@@ -34,25 +34,34 @@ from tracker.store.base import Entry
 from tracker.store.jsonform import from_json, to_json
 
 RACY_SECONDS = 3.0
-FORMAT = 2
+FORMAT = 3
+_MEMOS = 8  # remembered test results per chunk
 _DIRS = ("/attrs", "/tags", "/metadata")  # a new one of these changes its stat from None
 _PARALLEL = 16  # concurrent version reads on object stores
 _SERIES_WALK = 50  # more unknown versions than this on S3: one listing of the series
 
 
 class Candidate:
-    """One version's record, decoded only when asked (``raw`` is the JSON form, when present)."""
+    """One version's record, parsed and decoded only when asked (``text`` is its stored entry)."""
 
-    __slots__ = ("_record", "entry", "version", "where")
+    __slots__ = ("_entry", "_record", "text", "version", "where")
 
-    def __init__(self, version: int, record: dict[str, Any] | None, entry: Any, where: str):
-        self.version, self._record, self.entry, self.where = version, record, entry, where
+    def __init__(self, version: int, record: dict[str, Any] | None, text: str, where: str):
+        self.version, self._record, self.text, self.where = version, record, text, where
+        self._entry: Any = None
+
+    def _json(self) -> Any:
+        if self._entry is None:
+            self._entry = json.loads(self.text)["r"]
+        return self._entry
 
     def raw_for(self, fields: frozenset[tuple[str, ...]]) -> dict[str, Any] | None:
         """The JSON form of the record when reading ``fields`` from it gives what the decoded
         record would (no datetime, date or YAML-kept value on their paths); else None."""
-        entry = self.entry
-        if entry is None or "whole" in entry:
+        if self._record is not None:
+            return None
+        entry = self._json()
+        if "whole" in entry:
             return None
         kept = entry.get("yaml") or {}
         typed = [*(entry.get("dt") or ()), *(entry.get("d") or ())]
@@ -69,8 +78,11 @@ class Candidate:
     @property
     def record(self) -> dict[str, Any]:
         if self._record is None:
-            self._record = dict(from_json(self.entry, self.where))
+            self._record = dict(from_json(self._json(), self.where))
         return self._record
+
+
+Test = Callable[[Candidate], bool]
 
 
 class SeriesIndex:
@@ -96,24 +108,38 @@ class SeriesIndex:
         self.saved = 0  # chunks written (for tests and benchmarks)
 
     # -- the walk ----------------------------------------------------------------------------
-    def walk(self, descending: bool = False) -> Generator[Candidate, None, None]:
-        """Every version's candidate, oldest first (or newest first); stopping early is fine:
-        what was learned is saved as the walk leaves each chunk."""
+    def walk(
+        self, descending: bool = False, test: Test | None = None, key: str = ""
+    ) -> Generator[Candidate, None, None]:
+        """The candidates that pass ``test`` (all without one), oldest first (or newest first);
+        stopping early is fine: what was learned is saved as the walk leaves each chunk.
+
+        ``key`` names the test (the ``where`` text): a chunk walked in full remembers which of
+        its versions passed, and the next walk with the same key trusts that for every version
+        whose entry did not change, without parsing it."""
         last = paths.chunk_of(self.top) if self.top else -1
         chunks = range(last, -1, -1) if descending else range(last + 1)
         for chunk in chunks:
-            yield from self._chunk(chunk, descending)
+            yield from self._chunk(chunk, descending, test, key if test is not None else "")
 
-    def _chunk(self, chunk: int, descending: bool) -> Generator[Candidate, None, None]:
+    def _chunk(
+        self, chunk: int, descending: bool, test: Test | None, key: str
+    ) -> Generator[Candidate, None, None]:
         path = paths.index_chunk(self.rtype, self.rid, chunk)
         stored = _load(self.store.read(path))
-        entries: dict[str, Any] = stored["entries"]
+        entries: dict[str, str] = stored["entries"]
         suspects, position, settled = self._suspects(chunk, stored["marks"])
         lo = chunk * paths.INDEX_CHUNK + 1
         hi = min(self.top, lo + paths.INDEX_CHUNK - 1)
         versions = list(range(hi, lo - 1, -1) if descending else range(lo, hi + 1))
+        memo = stored["memo"].get(key) if key else None
+        known: set[int] | None = None
+        upto = 0
+        if isinstance(memo, dict) and isinstance(memo.get("match"), list):
+            known, upto = set(memo["match"]), int(memo.get("upto") or 0)
+        passed: list[int] = []
         dirty = position != stored["marks"]
-        done = False
+        changed = done = False
         if not self.store.is_local and self._remote is None:
             missing = sum(1 for v in versions if v in suspects or str(v) not in entries)
             if missing > _SERIES_WALK:  # one paged listing beats a LIST per version
@@ -123,28 +149,43 @@ class SeriesIndex:
                 unknown = [v for v in batch if str(v) not in entries or v in suspects]
                 checked = self._validators(unknown)
                 stale = [
-                    v
-                    for v in unknown
-                    if checked[v] is None or (entries.get(str(v)) or {}).get("v") != checked[v]
+                    v for v in unknown if checked[v] is None or _validator(entries, v) != checked[v]
                 ]
                 built = self._build_many(stale)
                 for v in batch:
-                    key = str(v)
+                    name = str(v)
                     if v in built:
                         record = built[v]
                         if checked[v] is not None:
-                            entries[key] = {"v": checked[v], "r": to_json(record)}
-                            dirty = True
-                        elif entries.pop(key, None) is not None:
-                            dirty = True
-                        yield Candidate(v, record, None, path)
+                            entries[name] = json.dumps({"v": checked[v], "r": to_json(record)})
+                            changed = True
+                        elif entries.pop(name, None) is not None:
+                            changed = True
+                        cand = Candidate(v, record, "", path)
+                        ok = test is None or test(cand)
                     else:
-                        yield Candidate(v, None, entries[key]["r"], path)
+                        cand = Candidate(v, None, entries[name], path)
+                        if known is not None and v <= upto:
+                            ok = v in known
+                        else:
+                            ok = test is None or test(cand)
+                    if ok:
+                        passed.append(v)
+                        yield cand
             done = True
         finally:
-            if dirty:
+            memos = {} if changed else dict(stored["memo"])
+            if done and key:
+                fresh = {"upto": hi, "match": sorted(passed)}
+                if memos.get(key) != fresh or changed:
+                    memos.pop(key, None)
+                    while len(memos) >= _MEMOS:
+                        memos.pop(next(iter(memos)))
+                    memos[key] = fresh
+                    dirty = True
+            if dirty or changed:
                 marks = position if done and settled else stored["marks"]
-                self._save(path, marks, entries)
+                self._save(path, marks, entries, memos)
 
     def _suspects(self, chunk: int, seen: dict[str, Any]) -> tuple[set[int], dict[str, Any], bool]:
         """Versions named by change lines this chunk has not settled; the position to record
@@ -229,8 +270,10 @@ class SeriesIndex:
         with ThreadPoolExecutor(min(_PARALLEL, len(versions))) as pool:
             return dict(zip(versions, pool.map(self.build, versions), strict=True))
 
-    def _save(self, path: str, marks: dict[str, Any], entries: dict[str, Any]) -> None:
-        data = json.dumps({"format": FORMAT, "marks": marks, "entries": entries})
+    def _save(
+        self, path: str, marks: dict[str, Any], entries: dict[str, str], memo: dict[str, Any]
+    ) -> None:
+        data = json.dumps({"format": FORMAT, "marks": marks, "entries": entries, "memo": memo})
         with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
             self.store.write(path, data.encode("utf-8"))
             self.saved += 1
@@ -246,8 +289,9 @@ def _etag_validator(files: list[tuple[str, Entry]]) -> list[Any] | None:
 
 
 def _load(data: bytes | None) -> dict[str, Any]:
-    """A chunk as stored; a missing or broken one is empty (a cache is rebuilt, not an error)."""
-    empty: dict[str, Any] = {"marks": {}, "entries": {}}
+    """A chunk as stored; a missing or broken one is empty (a cache is rebuilt, not an error).
+    Entries stay JSON text until a walk needs one."""
+    empty: dict[str, Any] = {"marks": {}, "entries": {}, "memo": {}}
     if data is None:
         return empty
     try:
@@ -259,14 +303,22 @@ def _load(data: bytes | None) -> dict[str, Any]:
         or loaded.get("format") != FORMAT
         or not isinstance(loaded.get("entries"), dict)
         or not isinstance(loaded.get("marks"), dict)
+        or not isinstance(loaded.get("memo"), dict)
     ):
         return empty
-    entries = {k: e for k, e in loaded["entries"].items() if _entry_ok(e)}
-    return {"marks": loaded["marks"], "entries": entries}
+    entries = {k: e for k, e in loaded["entries"].items() if isinstance(e, str)}
+    return {"marks": loaded["marks"], "entries": entries, "memo": loaded["memo"]}
 
 
-def _entry_ok(entry: Any) -> bool:
-    return isinstance(entry, dict) and isinstance(entry.get("r"), dict) and "v" in entry
+def _validator(entries: dict[str, str], version: int) -> Any:
+    text = entries.get(str(version))
+    if text is None:
+        return None
+    try:
+        entry = json.loads(text)
+    except ValueError:
+        return None
+    return entry.get("v") if isinstance(entry, dict) and isinstance(entry.get("r"), dict) else None
 
 
 def _batches(items: list[int], cap: int) -> Iterator[list[int]]:

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from tracker.core.context import TrackerContext
-from tracker.core.index import SeriesIndex
+from tracker.core.index import Candidate, SeriesIndex
 from tracker.core.items import values
 from tracker.core.progress import progress_iter
 from tracker.core.resource import Resource
@@ -144,17 +144,18 @@ class QueryMixin(TrackerContext):
         series = self._series_tops(type, id)
         total = sum(top for _, _, top in series)
         with progress_iter(total, "find", self._artifacts.progress) as tick:
+
+            def test(cand: Candidate) -> bool:
+                tick()
+                if expr is None:
+                    return True
+                raw = cand.raw_for(fields)
+                return bool(expr.evaluate(raw if raw is not None else cand.record))
+
             for rtype, rid, top in series:
-                walk = self._index(rtype, rid, top).walk(descending)
-                taken = 0
-                for cand in walk:
-                    tick()
-                    if expr is not None:
-                        raw = cand.raw_for(fields)
-                        if not expr.evaluate(raw if raw is not None else cand.record):
-                            continue
+                walk = self._index(rtype, rid, top).walk(descending, test, str(expr or ""))
+                for taken, cand in enumerate(walk, 1):
                     records.append(cand.record)
-                    taken += 1
                     if early and taken >= (limit or 0):
                         break  # this series gave enough
                 walk.close()  # saves what the walk learned
