@@ -292,3 +292,34 @@ def test_warm_find_on_s3_costs_a_bounded_number_of_requests(s3_backend, monkeypa
     # (resource, LIST, snapshot, the newer tag) and the chunk's PUT
     assert len(s3_backend.proxy.requests) <= 13, "\n".join(map(str, s3_backend.proxy.requests))
     reader.stop()
+
+
+def test_many_new_local_versions_are_read_by_worker_processes(tmp_path):
+    """A fresh process (no other thread) reads new versions in forked workers: same answer."""
+    root = tmp_path / "s"
+    t = Tracker(str(root), git=False)
+    for i in range(40):
+        t.log_tag(t.create_resource("m", type="model_version"), "status", f"s{i % 3}")
+    t.stop()
+    script = textwrap.dedent(
+        """
+        import json, sys
+        sys.path.insert(0, sys.argv[1])
+        from tracker import Tracker
+        from tracker.core import index
+        index._FORK_BATCH = 4
+        forked = []
+        real = index.SeriesIndex._build_forked
+        index.SeriesIndex._build_forked = lambda s, v: forked.append(len(v)) or real(s, v)
+        t = Tracker(sys.argv[2], git=False)
+        found = t.find(type="model_version", where="tags.status = 's1'")
+        print(json.dumps({"found": [r.version for r in found], "forked": forked}))
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, os.getcwd(), str(root)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["found"] == [v for v in range(1, 41) if (v - 1) % 3 == 1]
+    assert sum(out["forked"]) >= 30  # the batches of 4 and more went to the workers

@@ -22,9 +22,13 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import multiprocessing
+import os
+import sys
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from tracker.core.changes import parse, window
@@ -105,6 +109,8 @@ class SeriesIndex:
             if chunk is not None and not entry.is_dir:
                 self.marks.setdefault(chunk, {})[entry.name] = entry
         self._remote: dict[str, list[tuple[str, Entry]]] | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._nworkers = 1
         self.saved = 0  # chunks written (for tests and benchmarks)
 
     # -- the walk ----------------------------------------------------------------------------
@@ -119,8 +125,11 @@ class SeriesIndex:
         whose entry did not change, without parsing it."""
         last = paths.chunk_of(self.top) if self.top else -1
         chunks = range(last, -1, -1) if descending else range(last + 1)
-        for chunk in chunks:
-            yield from self._chunk(chunk, descending, test, key if test is not None else "")
+        try:
+            for chunk in chunks:
+                yield from self._chunk(chunk, descending, test, key if test is not None else "")
+        finally:
+            self.close()
 
     def _chunk(
         self, chunk: int, descending: bool, test: Test | None, key: str
@@ -145,7 +154,7 @@ class SeriesIndex:
             if missing > _SERIES_WALK:  # one paged listing beats a LIST per version
                 self._remote = self._series_files()
         try:
-            for batch in _batches(versions, 256 if self.store.is_local else _PARALLEL):
+            for batch in _batches(versions, 1024 if self.store.is_local else _PARALLEL):
                 unknown = [v for v in batch if str(v) not in entries or v in suspects]
                 checked = self._validators(unknown)
                 stale = [
@@ -155,9 +164,9 @@ class SeriesIndex:
                 for v in batch:
                     name = str(v)
                     if v in built:
-                        record = built[v]
+                        record, text = built[v]
                         if checked[v] is not None:
-                            entries[name] = json.dumps({"v": checked[v], "r": to_json(record)})
+                            entries[name] = f'{{"v": {json.dumps(checked[v])}, "r": {text}}}'
                             changed = True
                         elif entries.pop(name, None) is not None:
                             changed = True
@@ -264,11 +273,38 @@ class SeriesIndex:
                 out.setdefault(version, []).append((rest, entry))
         return out
 
-    def _build_many(self, versions: list[int]) -> dict[int, dict[str, Any]]:
-        if len(versions) < 2 or self.store.is_local:
-            return {v: self.build(v) for v in versions}
+    def _build_many(self, versions: list[int]) -> dict[int, tuple[dict[str, Any], str]]:
+        """``{version: (record, its JSON form as text)}``, read anew."""
+        if self.store.is_local:
+            if len(versions) >= _FORK_BATCH and (self._pool is not None or _workers() > 1):
+                return self._build_forked(versions)
+            return {v: _built(self.build(v)) for v in versions}
+        if len(versions) < 2:
+            return {v: _built(self.build(v)) for v in versions}
         with ThreadPoolExecutor(min(_PARALLEL, len(versions))) as pool:
-            return dict(zip(versions, pool.map(self.build, versions), strict=True))
+            records = pool.map(self.build, versions)
+            return {v: _built(r) for v, r in zip(versions, records, strict=True)}
+
+    def _build_forked(self, versions: list[int]) -> dict[int, tuple[dict[str, Any], str]]:
+        """Many new versions on a local disk (the first find after a burst): read them in forked
+        worker processes, one slice each (parsing is CPU-bound; threads would share one core)."""
+        global _FORKED_BUILD
+        if self._pool is None:
+            _FORKED_BUILD = self.build
+            context = multiprocessing.get_context("fork")
+            self._nworkers = _workers()
+            self._pool = ProcessPoolExecutor(self._nworkers, mp_context=context)
+        step = -(-len(versions) // self._nworkers)
+        slices = [versions[i : i + step] for i in range(0, len(versions), step)]
+        out: dict[int, tuple[dict[str, Any], str]] = {}
+        for part in self._pool.map(_forked_build, slices):
+            out.update(part)
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def _save(
         self, path: str, marks: dict[str, Any], entries: dict[str, str], memo: dict[str, Any]
@@ -319,6 +355,27 @@ def _validator(entries: dict[str, str], version: int) -> Any:
     except ValueError:
         return None
     return entry.get("v") if isinstance(entry, dict) and isinstance(entry.get("r"), dict) else None
+
+
+_FORK_BATCH = 128  # new local versions in one batch before reading them in worker processes
+_FORKED_BUILD: Callable[[int], dict[str, Any]] | None = None  # inherited by forked workers
+
+
+def _workers() -> int:
+    """Worker processes for reading many local versions: only where fork is safe (not macOS,
+    and no other thread that a forked child could find holding a lock)."""
+    if not hasattr(os, "fork") or sys.platform == "darwin" or threading.active_count() > 1:
+        return 1
+    return min(4, os.cpu_count() or 1)
+
+
+def _forked_build(versions: list[int]) -> dict[int, tuple[dict[str, Any], str]]:
+    assert _FORKED_BUILD is not None
+    return {v: _built(_FORKED_BUILD(v)) for v in versions}
+
+
+def _built(record: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    return record, json.dumps(to_json(record))
 
 
 def _batches(items: list[int], cap: int) -> Iterator[list[int]]:

@@ -87,6 +87,12 @@ class QueryMixin(TrackerContext):
     def _record(self, res: Resource, items: bool = True) -> dict[str, Any]:
         """The flat view of a version that ``where`` expressions and ``to_pandas`` see."""
         assert res.version is not None
+        vdir = paths.version_dir(res.type, res.id, res.version)
+        listing = self._items.listing(vdir, _ITEM_ROOTS) if items else None
+        if listing is not None:  # a closed version's snapshot holds resource.yaml: no YAML parse
+            held = self._items.resource_doc(vdir, listing)
+            if held is not None:
+                self._resources.remember(res.type, res.id, res.version, held)
         doc = self._resources.doc(res.type, res.id, res.version) or {}
         record: dict[str, Any] = {
             "ref": res.ref,
@@ -98,7 +104,7 @@ class QueryMixin(TrackerContext):
             "created_at": doc.get("created_at"),
         }
         if items:
-            loaded = self._items.load(paths.version_dir(res.type, res.id, res.version), _ITEM_ROOTS)
+            loaded = self._items.load(vdir, _ITEM_ROOTS, listing)
             record["tags"] = values(loaded["tags"])
             record["metadata"] = values(loaded["metadata"])
             record["attrs"] = {**(doc.get("attributes") or {}), **values(loaded["attrs"])}

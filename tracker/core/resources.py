@@ -19,6 +19,7 @@ from tracker.store import Store, paths
 from tracker.store.codec import dumps, loads, to_plain
 
 _PROBE_BEFORE_LIST = 8
+_DOCS = 20_000  # resource.yaml documents remembered (they are immutable)
 
 
 class Resources:
@@ -100,12 +101,16 @@ class Resources:
                 f"{where}: holds {doc!r:.120} instead of {rtype}/{rid}@{version}; "
                 "run `tracker fsck`"
             )
+        if len(self._docs) >= _DOCS:  # bounded: a find over 100,000 versions must not keep all
+            del self._docs[next(iter(self._docs))]
         self._docs[key] = doc
         return doc
 
     def remember(self, rtype: str, rid: str, version: int, doc: dict[str, Any]) -> None:
         """Take a copy of ``resource.yaml`` found elsewhere (the snapshot), if it is that one."""
         if (doc.get("type"), doc.get("id"), doc.get("version")) == (rtype, rid, version):
+            if len(self._docs) >= _DOCS:
+                del self._docs[next(iter(self._docs))]
             self._docs.setdefault((rtype, rid, version), doc)
 
     def get(self, rtype: str, rid: str, version: int) -> Resource | None:
