@@ -21,7 +21,6 @@ Problem kinds: ``temp-file``, ``unparsable``, ``identity``, ``bad-hint``, ``bad-
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import stat
@@ -32,6 +31,7 @@ from typing import Any
 
 from tracker.core.artifacts import safe_relpath
 from tracker.core.changes import parse as parse_changes
+from tracker.core.index import is_chunk
 from tracker.core.items import SNAPSHOT, parse_snapshot
 from tracker.core.runs import _alive
 from tracker.errors import CorruptFile, TrackerError
@@ -46,7 +46,7 @@ _PREFETCH_MAX = 1024 * 1024  # larger files (damage) are read, and refused, one 
 _TMP_PID = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")
 _ITEM_KINDS = ("attrs", "tags", "metadata")
 _LINK_KINDS = ("children", "lineage", "used_by")
-_INDEX = re.compile(r"index(-\d+)?\.json")  # format-1 index.json, and chunks index-<k>.json
+_INDEX = re.compile(r"index(-\d+)?\.json")  # query-index chunks (index.json: an older one)
 
 
 @dataclass(frozen=True)
@@ -182,9 +182,8 @@ class Checker:
             if not data.strip().isdigit():
                 self.problem(rel, "bad-hint", f"HEAD holds {data[:20]!r}, not a version", True)
         elif parts[0] == paths.RESOURCES and len(parts) == 4 and _INDEX.fullmatch(parts[3]):
-            try:  # the query index is a cache: a broken one is garbage, rebuilt by the next find
-                json.loads(self.store.read(rel) or b"")["entries"].items()
-            except (ValueError, TypeError, KeyError, AttributeError):
+            # the query index is a cache: a broken one is garbage, rebuilt by the next find
+            if not is_chunk(self.store.read(rel) or b""):
                 self.problem(rel, "bad-index", "not a query index; find rebuilds it", True)
         elif parts[0] == paths.RESOURCES and len(parts) == 5 and parts[3] == "changes":
             if (

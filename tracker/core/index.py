@@ -38,7 +38,7 @@ from tracker.store.base import Entry
 from tracker.store.jsonform import from_json, to_json
 
 RACY_SECONDS = 3.0
-FORMAT = 3
+FORMAT = 4
 _MEMOS = 8  # remembered test results per chunk
 _DIRS = ("/attrs", "/tags", "/metadata")  # a new one of these changes its stat from None
 _PARALLEL = 16  # concurrent version reads on object stores
@@ -50,7 +50,7 @@ class Candidate:
 
     __slots__ = ("_entry", "_record", "text", "version", "where")
 
-    def __init__(self, version: int, record: dict[str, Any] | None, text: str, where: str):
+    def __init__(self, version: int, record: dict[str, Any] | None, text: bytes, where: str):
         self.version, self._record, self.text, self.where = version, record, text, where
         self._entry: Any = None
 
@@ -136,7 +136,7 @@ class SeriesIndex:
     ) -> Generator[Candidate, None, None]:
         path = paths.index_chunk(self.rtype, self.rid, chunk)
         stored = _load(self.store.read(path))
-        entries: dict[str, str] = stored["entries"]
+        entries: dict[str, bytes] = stored["entries"]
         suspects, position, settled = self._suspects(chunk, stored["marks"])
         lo = chunk * paths.INDEX_CHUNK + 1
         hi = min(self.top, lo + paths.INDEX_CHUNK - 1)
@@ -163,22 +163,25 @@ class SeriesIndex:
                 built = self._build_many(stale)
                 for v in batch:
                     name = str(v)
+                    cand: Candidate | None
                     if v in built:
                         record, text = built[v]
                         if checked[v] is not None:
-                            entries[name] = f'{{"v": {json.dumps(checked[v])}, "r": {text}}}'
+                            entries[name] = (
+                                f'{{"v": {json.dumps(checked[v])}, "r": {text}}}'.encode()
+                            )
                             changed = True
                         elif entries.pop(name, None) is not None:
                             changed = True
-                        cand = Candidate(v, record, "", path)
+                        cand = Candidate(v, record, b"", path)
                         ok = test is None or test(cand)
+                    elif known is not None and v <= upto:  # remembered: nothing to parse
+                        ok = v in known
+                        cand = Candidate(v, None, entries[name], path) if ok else None
                     else:
                         cand = Candidate(v, None, entries[name], path)
-                        if known is not None and v <= upto:
-                            ok = v in known
-                        else:
-                            ok = test is None or test(cand)
-                    if ok:
+                        ok = test is None or test(cand)
+                    if ok and cand is not None:
                         passed.append(v)
                         yield cand
             done = True
@@ -307,12 +310,24 @@ class SeriesIndex:
             self._pool = None
 
     def _save(
-        self, path: str, marks: dict[str, Any], entries: dict[str, str], memo: dict[str, Any]
+        self, path: str, marks: dict[str, Any], entries: dict[str, bytes], memo: dict[str, Any]
     ) -> None:
-        data = json.dumps({"format": FORMAT, "marks": marks, "entries": entries, "memo": memo})
         with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
-            self.store.write(path, data.encode("utf-8"))
+            self.store.write(path, dump_chunk(marks, entries, memo))
             self.saved += 1
+
+
+def dump_chunk(marks: dict[str, Any], entries: dict[str, bytes], memo: dict[str, Any]) -> bytes:
+    """One line of JSON (format, change-log position, remembered matches, and where each
+    version's entry lies in the body), then the entries' JSON texts back to back: a reader
+    parses the small head and only the entries it needs."""
+    spans: dict[str, list[int]] = {}
+    offset = 0
+    for name, text in entries.items():
+        spans[name] = [offset, len(text)]
+        offset += len(text)
+    head = json.dumps({"format": FORMAT, "marks": marks, "memo": memo, "spans": spans})
+    return b"".join([head.encode("utf-8"), b"\n", *entries.values()])
 
 
 def _etag_validator(files: list[tuple[str, Entry]]) -> list[Any] | None:
@@ -325,28 +340,44 @@ def _etag_validator(files: list[tuple[str, Entry]]) -> list[Any] | None:
 
 
 def _load(data: bytes | None) -> dict[str, Any]:
-    """A chunk as stored; a missing or broken one is empty (a cache is rebuilt, not an error).
-    Entries stay JSON text until a walk needs one."""
-    empty: dict[str, Any] = {"marks": {}, "entries": {}, "memo": {}}
-    if data is None:
-        return empty
+    """A chunk as stored (see :func:`dump_chunk`); a missing or broken one is empty (a cache is
+    rebuilt, not an error). Entries stay bytes until a walk needs one."""
+    parsed = _parse(data) if data is not None else None
+    return parsed if parsed is not None else {"marks": {}, "entries": {}, "memo": {}}
+
+
+def _parse(data: bytes) -> dict[str, Any] | None:
+    cut = data.find(b"\n")
+    if cut < 0:
+        return None
     try:
-        loaded = json.loads(data)
+        head = json.loads(data[:cut])
     except ValueError:
-        return empty
+        return None
     if (
-        not isinstance(loaded, dict)
-        or loaded.get("format") != FORMAT
-        or not isinstance(loaded.get("entries"), dict)
-        or not isinstance(loaded.get("marks"), dict)
-        or not isinstance(loaded.get("memo"), dict)
+        not isinstance(head, dict)
+        or head.get("format") != FORMAT
+        or not isinstance(head.get("spans"), dict)
+        or not isinstance(head.get("marks"), dict)
+        or not isinstance(head.get("memo"), dict)
     ):
-        return empty
-    entries = {k: e for k, e in loaded["entries"].items() if isinstance(e, str)}
-    return {"marks": loaded["marks"], "entries": entries, "memo": loaded["memo"]}
+        return None
+    body = cut + 1
+    entries: dict[str, bytes] = {}
+    for name, span in head["spans"].items():
+        if isinstance(span, list) and len(span) == 2 and all(isinstance(x, int) for x in span):
+            start = body + span[0]
+            if span[0] >= 0 and span[1] >= 0 and start + span[1] <= len(data):
+                entries[name] = data[start : start + span[1]]
+    return {"marks": head["marks"], "entries": entries, "memo": head["memo"]}
 
 
-def _validator(entries: dict[str, str], version: int) -> Any:
+def is_chunk(data: bytes) -> bool:
+    """Whether ``data`` is a query-index chunk of this format (for fsck)."""
+    return _parse(data) is not None
+
+
+def _validator(entries: dict[str, bytes], version: int) -> Any:
     text = entries.get(str(version))
     if text is None:
         return None

@@ -117,11 +117,6 @@ def head_file(rtype: str, rid: str) -> str:
     return join(series_dir(rtype, rid), "HEAD")
 
 
-def index_file(rtype: str, rid: str) -> str:
-    """The query index of format 1 (one file per series); superseded by :func:`index_chunk`."""
-    return join(series_dir(rtype, rid), "index.json")
-
-
 INDEX_CHUNK = 2000  # versions per query-index chunk and per change-log group
 
 
