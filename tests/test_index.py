@@ -83,7 +83,9 @@ def test_warm_find_trusts_the_index_without_looking_at_each_version(store, monke
     idx = chunk0(store)
     assert sorted(idx["entries"], key=int) == ["1", "2", "3", "4", "5", "6"]
     assert idx["entries"]["3"]["r"]["doc"]["tags"] == {"i": 2, "status": "DEPLOYED"}
-    assert idx["memo"] == {"tags.status = 'DEPLOYED'": {"upto": 6, "match": [1, 3, 5]}}
+    assert idx["memo"] == {
+        "tags.status = 'DEPLOYED'": {"upto": 6, "match": [1, 3, 5], "complete": True}
+    }
     assert all(done == total for _, done, total in idx["marks"].values())  # all lines settled
     seen = Counter(monkeypatch)
     assert where(Tracker(str(store), git=False)) == [1, 3, 5]

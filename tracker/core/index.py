@@ -136,16 +136,26 @@ class SeriesIndex:
     ) -> Generator[Candidate, None, None]:
         path = paths.index_chunk(self.rtype, self.rid, chunk)
         stored = _load(self.store.read(path))
-        entries: dict[str, bytes] = stored["entries"]
         suspects, position, settled = self._suspects(chunk, stored["marks"])
         lo = chunk * paths.INDEX_CHUNK + 1
         hi = min(self.top, lo + paths.INDEX_CHUNK - 1)
-        versions = list(range(hi, lo - 1, -1) if descending else range(lo, hi + 1))
         memo = stored["memo"].get(key) if key else None
         known: set[int] | None = None
         upto = 0
         if isinstance(memo, dict) and isinstance(memo.get("match"), list):
-            known, upto = set(memo["match"]), int(memo.get("upto") or 0)
+            known = {v for v in memo["match"] if isinstance(v, int) and lo <= v <= hi}
+            upto = memo["upto"] if isinstance(memo.get("upto"), int) else 0
+            if (
+                memo.get("complete") is True
+                and upto >= hi
+                and not suspects
+                and all(_entry(stored, v) is not None for v in known)
+            ):
+                # nothing changed and every version was remembered: only the matches are read
+                yield from self._remembered(path, stored, known, descending, position, settled)
+                return
+        entries: dict[str, bytes] = _entries(stored)
+        versions = list(range(hi, lo - 1, -1) if descending else range(lo, hi + 1))
         passed: list[int] = []
         dirty = position != stored["marks"]
         changed = done = False
@@ -188,7 +198,8 @@ class SeriesIndex:
         finally:
             memos = {} if changed else dict(stored["memo"])
             if done and key:
-                fresh = {"upto": hi, "match": sorted(passed)}
+                complete = all(str(v) in entries for v in range(lo, hi + 1))
+                fresh = {"upto": hi, "match": sorted(passed), "complete": complete}
                 if memos.get(key) != fresh or changed:
                     memos.pop(key, None)
                     while len(memos) >= _MEMOS:
@@ -198,6 +209,24 @@ class SeriesIndex:
             if dirty or changed:
                 marks = position if done and settled else stored["marks"]
                 self._save(path, marks, entries, memos)
+
+    def _remembered(
+        self,
+        path: str,
+        stored: dict[str, Any],
+        known: set[int],
+        descending: bool,
+        position: dict[str, Any],
+        settled: bool,
+    ) -> Generator[Candidate, None, None]:
+        done = False
+        try:
+            for v in sorted(known, reverse=descending):
+                yield Candidate(v, None, _entry(stored, v) or b"", path)
+            done = True
+        finally:
+            if done and settled and position != stored["marks"]:
+                self._save(path, position, _entries(stored), stored["memo"])
 
     def _suspects(self, chunk: int, seen: dict[str, Any]) -> tuple[set[int], dict[str, Any], bool]:
         """Versions named by change lines this chunk has not settled; the position to record
@@ -343,7 +372,8 @@ def _load(data: bytes | None) -> dict[str, Any]:
     """A chunk as stored (see :func:`dump_chunk`); a missing or broken one is empty (a cache is
     rebuilt, not an error). Entries stay bytes until a walk needs one."""
     parsed = _parse(data) if data is not None else None
-    return parsed if parsed is not None else {"marks": {}, "entries": {}, "memo": {}}
+    empty = {"marks": {}, "memo": {}, "spans": {}, "data": b"", "body": 0}
+    return parsed if parsed is not None else empty
 
 
 def _parse(data: bytes) -> dict[str, Any] | None:
@@ -362,14 +392,33 @@ def _parse(data: bytes) -> dict[str, Any] | None:
         or not isinstance(head.get("memo"), dict)
     ):
         return None
-    body = cut + 1
-    entries: dict[str, bytes] = {}
-    for name, span in head["spans"].items():
-        if isinstance(span, list) and len(span) == 2 and all(isinstance(x, int) for x in span):
-            start = body + span[0]
-            if span[0] >= 0 and span[1] >= 0 and start + span[1] <= len(data):
-                entries[name] = data[start : start + span[1]]
-    return {"marks": head["marks"], "entries": entries, "memo": head["memo"]}
+    return {
+        "marks": head["marks"],
+        "memo": head["memo"],
+        "spans": head["spans"],
+        "data": data,
+        "body": cut + 1,
+    }
+
+
+def _entry(stored: dict[str, Any], version: int) -> bytes | None:
+    """One entry's text, sliced from the chunk's body only when asked for."""
+    span = stored["spans"].get(str(version))
+    if not (isinstance(span, list) and len(span) == 2 and all(isinstance(x, int) for x in span)):
+        return None
+    start = stored["body"] + span[0]
+    if span[0] < 0 or span[1] < 0 or start + span[1] > len(stored["data"]):
+        return None
+    return bytes(stored["data"][start : start + span[1]])
+
+
+def _entries(stored: dict[str, Any]) -> dict[str, bytes]:
+    out = {}
+    for name in stored["spans"]:
+        text = _entry(stored, int(name)) if name.isdigit() else None
+        if text is not None:
+            out[name] = text
+    return out
 
 
 def is_chunk(data: bytes) -> bool:

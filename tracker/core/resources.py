@@ -9,6 +9,7 @@ neither creating nor finding the latest version lists the series.
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from typing import Any
 
 from tracker.core.changes import ChangeLog
@@ -26,7 +27,8 @@ class Resources:
     def __init__(self, store: Store, changes: ChangeLog | None = None) -> None:
         self.store = store
         self.changes = changes
-        self._docs: dict[tuple[str, str, int], dict[str, Any]] = {}  # resource.yaml is immutable
+        # resource.yaml is immutable; oldest first, evicted in O(1)
+        self._docs: OrderedDict[tuple[str, str, int], dict[str, Any]] = OrderedDict()
 
     # -- create ----------------------------------------------------------------------------------
     def create(
@@ -102,7 +104,7 @@ class Resources:
                 "run `tracker fsck`"
             )
         if len(self._docs) >= _DOCS:  # bounded: a find over 100,000 versions must not keep all
-            del self._docs[next(iter(self._docs))]
+            self._docs.popitem(last=False)
         self._docs[key] = doc
         return doc
 
@@ -110,7 +112,7 @@ class Resources:
         """Take a copy of ``resource.yaml`` found elsewhere (the snapshot), if it is that one."""
         if (doc.get("type"), doc.get("id"), doc.get("version")) == (rtype, rid, version):
             if len(self._docs) >= _DOCS:
-                del self._docs[next(iter(self._docs))]
+                self._docs.popitem(last=False)
             self._docs.setdefault((rtype, rid, version), doc)
 
     def get(self, rtype: str, rid: str, version: int) -> Resource | None:
