@@ -404,7 +404,9 @@ def _parse(data: bytes) -> dict[str, Any] | None:
 def _entry(stored: dict[str, Any], version: int) -> bytes | None:
     """One entry's text, sliced from the chunk's body only when asked for."""
     span = stored["spans"].get(str(version))
-    if not (isinstance(span, list) and len(span) == 2 and all(isinstance(x, int) for x in span)):
+    if not (isinstance(span, list) and len(span) == 2):
+        return None
+    if type(span[0]) is not int or type(span[1]) is not int:  # bools are not offsets
         return None
     start = stored["body"] + span[0]
     if span[0] < 0 or span[1] < 0 or start + span[1] > len(stored["data"]):
