@@ -329,3 +329,20 @@ def test_many_new_local_versions_are_read_by_worker_processes(tmp_path):
     out = json.loads(done.stdout)
     assert out["found"] == [v for v in range(1, 41) if (v - 1) % 3 == 1]
     assert sum(out["forked"]) >= 30  # the batches of 4 and more went to the workers
+
+
+def test_a_damaged_entry_or_position_is_read_anew_not_an_error(store):
+    assert where(Tracker(str(store), git=False)) == [1, 3, 5]
+    path = store / "resources/model_version/m/index-0.json"
+    data = path.read_bytes()
+    cut = data.index(b"\n")
+    head = json.loads(data[:cut])
+    start, length = head["spans"]["3"]
+    body = bytearray(data[cut + 1 :])
+    body[start : start + length] = b"x" * length  # entry of version 3: not JSON any more
+    for name in head["marks"]:
+        head["marks"][name] = ["bad"]  # a position that is not [stamp, settled, lines]
+    head["memo"] = {}
+    path.write_bytes(json.dumps(head).encode() + b"\n" + bytes(body))
+    assert where(Tracker(str(store), git=False)) == [1, 3, 5]
+    assert chunk0(store)["entries"]["3"]["r"]["doc"]["tags"]["status"] == "DEPLOYED"

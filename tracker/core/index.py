@@ -46,17 +46,32 @@ _SERIES_WALK = 50  # more unknown versions than this on S3: one listing of the s
 
 
 class Candidate:
-    """One version's record, parsed and decoded only when asked (``text`` is its stored entry)."""
+    """One version's record, parsed and decoded only when asked (``text`` is its stored entry).
+    A damaged entry is not an error: the version is read anew through ``rebuild``."""
 
-    __slots__ = ("_entry", "_record", "text", "version", "where")
+    __slots__ = ("_entry", "_record", "rebuild", "text", "version", "where")
 
-    def __init__(self, version: int, record: dict[str, Any] | None, text: bytes, where: str):
+    def __init__(
+        self,
+        version: int,
+        record: dict[str, Any] | None,
+        text: bytes,
+        where: str,
+        rebuild: Callable[[int], dict[str, Any]] | None = None,
+    ):
         self.version, self._record, self.text, self.where = version, record, text, where
+        self.rebuild = rebuild
         self._entry: Any = None
 
     def _json(self) -> Any:
         if self._entry is None:
-            self._entry = json.loads(self.text)["r"]
+            try:
+                entry = json.loads(self.text)["r"]
+                if not isinstance(entry, dict) or not isinstance(entry.get("doc", {}), dict):
+                    raise TypeError("not an entry")
+            except (ValueError, TypeError, KeyError):
+                entry = {"whole": None}  # unusable: read the version anew (see record)
+            self._entry = entry
         return self._entry
 
     def raw_for(self, fields: frozenset[tuple[str, ...]]) -> dict[str, Any] | None:
@@ -82,7 +97,15 @@ class Candidate:
     @property
     def record(self) -> dict[str, Any]:
         if self._record is None:
-            self._record = dict(from_json(self._json(), self.where))
+            entry = self._json()
+            try:
+                if entry.get("whole", "") is None:
+                    raise TypeError("damaged entry")
+                self._record = dict(from_json(entry, self.where))
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError, TrackerError):
+                if self.rebuild is None:
+                    raise
+                self._record = self.rebuild(self.version)
         return self._record
 
 
@@ -187,9 +210,9 @@ class SeriesIndex:
                         ok = test is None or test(cand)
                     elif known is not None and v <= upto:  # remembered: nothing to parse
                         ok = v in known
-                        cand = Candidate(v, None, entries[name], path) if ok else None
+                        cand = Candidate(v, None, entries[name], path, self.build) if ok else None
                     else:
-                        cand = Candidate(v, None, entries[name], path)
+                        cand = Candidate(v, None, entries[name], path, self.build)
                         ok = test is None or test(cand)
                     if ok and cand is not None:
                         passed.append(v)
@@ -222,7 +245,7 @@ class SeriesIndex:
         done = False
         try:
             for v in sorted(known, reverse=descending):
-                yield Candidate(v, None, _entry(stored, v) or b"", path)
+                yield Candidate(v, None, _entry(stored, v) or b"", path, self.build)
             done = True
         finally:
             if done and settled and position != stored["marks"]:
@@ -238,11 +261,8 @@ class SeriesIndex:
         to_read = [
             name
             for name, e in current.items()
-            if not (
-                isinstance(seen.get(name), list)
-                and seen[name][0] == e.stamp
-                and seen[name][1] == seen[name][2]
-            )
+            if not (_position_ok(seen.get(name)) and seen[name][0] == e.stamp)
+            or seen[name][1] != seen[name][2]
         ]
         prefix = paths.changes_dir(self.rtype, self.rid)
         data = self.store.read_many([f"{prefix}/{n}" for n in to_read]) if to_read else {}
@@ -258,7 +278,9 @@ class SeriesIndex:
                 suspects.update(range(lo, lo + paths.INDEX_CHUNK))
                 continue
             old = seen.get(name)
-            start = old[1] if isinstance(old, list) and old[0] == entry.stamp else 0
+            start = 0
+            if isinstance(old, list) and _position_ok(old) and old[0] == entry.stamp:
+                start = old[1]
             start = start if isinstance(start, int) and 0 <= start <= len(lines) else 0
             suspects.update(v for v, _ in lines[start:])
             done = start
@@ -421,6 +443,16 @@ def _entries(stored: dict[str, Any]) -> dict[str, bytes]:
         if text is not None:
             out[name] = text
     return out
+
+
+def _position_ok(position: Any) -> bool:
+    """A recorded change-file position is ``[stamp, settled lines, lines]``."""
+    return (
+        isinstance(position, list)
+        and len(position) == 3
+        and isinstance(position[1], int)
+        and isinstance(position[2], int)
+    )
 
 
 def is_chunk(data: bytes) -> bool:
