@@ -225,17 +225,18 @@ def test_bool_is_not_a_number() -> None:
     assert ev("x = 1", {"x": 1})
 
 
-def test_numeric_strings_compare_numerically() -> None:
-    assert ev("tags.score > 0.9")
-    assert ev("tags.score = 0.93")
-    assert ev("tags.count = 7")
-    assert ev("tags.count > 10") is False  # numeric, not lexicographic ('7' > '10')
+def test_types_are_strict_a_number_never_matches_its_text() -> None:
+    # the README: comparisons between incompatible types are false
+    assert not ev("tags.score > 0.9")
+    assert not ev("tags.score = 0.93")
+    assert not ev("tags.count = 7")
     assert ev("tags.count > '10'")  # two strings: lexicographic
-    assert ev("tags.count in (6, 7.0)")
-    assert ev("10 > tags.count")
-    assert ev("x = 1000", {"x": " 1e3 "})
-    assert not ev("x > 1", {"x": "1_000"})
-    assert not ev("x > 1", {"x": "nan"})
+    assert ev("tags.score = '0.93'")
+    assert not ev("tags.count in (6, 7.0)")
+    assert not ev("10 > tags.count")
+    assert not ev("x >= '0.87'", {"x": 0.91})
+    assert ev("x >= 0.87", {"x": 0.91})
+    assert not ev("x = 1000", {"x": " 1e3 "})
     assert ev("x = 5", {"x": "5" * 5000 + "x"}) is False
 
 

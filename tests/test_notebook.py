@@ -67,11 +67,11 @@ def test_results_html_from_find_and_runs(tracker: Tracker) -> None:
     results = tracker.find(where="metadata.f1 > 0.5")
     markup = results._repr_html_()
     assert markup.startswith('<table class="tracker-results"')
-    assert "<caption>1 resources</caption>" in markup
+    assert "<caption>1 resource</caption>" in markup
     assert "<th>tags.status</th>" in markup and "<th>metadata.f1</th>" in markup
     assert_escaped_once(markup)
     runs_markup = tracker.runs()._repr_html_()
-    assert "<caption>1 runs</caption>" in runs_markup and "<td>FINISHED</td>" in runs_markup
+    assert "<caption>1 run</caption>" in runs_markup and "<td>FINISHED</td>" in runs_markup
     frame = results.to_pandas()
     assert list(frame["tags.status"]) == [NASTY]
 

@@ -72,6 +72,10 @@ class ExpressionError(TrackerError, ValueError):
         self.expected = expected
 
 
+class InvalidArgument(TrackerError, ValueError):
+    """An argument outside what the call accepts (a limit that is not a positive number)."""
+
+
 class UntrustedCode(TrackerError, PermissionError):
     """Loading would import a module or unpickle a file the caller did not explicitly trust."""
 
@@ -82,3 +86,8 @@ class VersionControlError(TrackerError, ValueError):
 
 class MissingDependency(TrackerError, ImportError):
     """An optional extra (pandas, s3fs, tqdm) is needed for what was asked; says what to install."""
+
+
+class FieldWarning(UserWarning):
+    """A query names a key no record in scope has (``tags.stauts``): it matches nothing, which
+    may be right (nothing tagged yet) or a typo; the message suggests the keys that exist."""

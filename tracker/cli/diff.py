@@ -2,16 +2,21 @@
 
 Only what differs unless ``--all``. ``--json``: ``{left, right, rows}`` where ``left``/``right``
 are the resolved refs and each row is ``{section, key, left, right, change}``: ``section`` is
-``attrs``, ``tags`` or ``metadata``; ``change`` is ``same``, ``changed``, ``added`` (only on the
-right) or ``removed`` (only on the left), the missing side being null.
+``attrs``, ``tags`` or ``metadata``, nested values are compared key by key (``key`` is the
+dotted path, ``params.C``, as in ``where`` and ``--columns``); ``change`` is ``same``,
+``changed``, ``added`` (only on the right) or ``removed`` (only on the left), the missing side
+being null. Datetimes are shown to the microsecond, so a change is always visible.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
+from collections.abc import Mapping
 from typing import Any
 
 from tracker.cli.common import add_command, emit, open_store, resolve
+from tracker.core.exprtree import render_path
 from tracker.view import text
 
 SECTIONS = ("attrs", "tags", "metadata")
@@ -31,7 +36,7 @@ def compare(left: dict[str, Any], right: dict[str, Any], everything: bool) -> li
     """One row per key of each section in either version (equal ones only with ``everything``)."""
     rows = []
     for section in SECTIONS:
-        a, b = left.get(section) or {}, right.get(section) or {}
+        a, b = flatten(left.get(section) or {}), flatten(right.get(section) or {})
         for key in sorted(set(a) | set(b), key=str):
             if key not in b:
                 change = "removed"
@@ -52,6 +57,19 @@ def compare(left: dict[str, Any], right: dict[str, Any], everything: bool) -> li
     return rows
 
 
+def flatten(values: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Nested mappings as dotted keys (``params.C``), the paths ``where`` and ``--columns`` use
+    (``metadata.params.C``); an empty mapping stays one value."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        path = (*prefix, str(key))
+        if isinstance(value, Mapping) and value:
+            out.update(flatten(value, path))
+        else:
+            out[render_path(path)] = value
+    return out
+
+
 def _equal(a: Any, b: Any) -> bool:
     """Equal values of one type; ``1 == 1.0`` counts as equal but ``True == 1`` does not."""
     if isinstance(a, bool) or isinstance(b, bool):
@@ -59,6 +77,15 @@ def _equal(a: Any, b: Any) -> bool:
     if isinstance(a, int | float) and isinstance(b, int | float):
         return a == b
     return type(a) is type(b) and a == b
+
+
+def _shown(value: Any) -> Any:
+    """Datetimes in full (microseconds, UTC): two that differ never look the same."""
+    if isinstance(value, _dt.datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(_dt.timezone.utc)
+        return value.isoformat(sep=" ", timespec="microseconds")
+    return value
 
 
 def run_diff(args: argparse.Namespace) -> int:
@@ -78,8 +105,8 @@ def run_diff(args: argparse.Namespace) -> int:
                     _MARK[r["change"]],
                     r["section"],
                     r["key"],
-                    "(absent)" if r["change"] == "added" else r["left"],
-                    "(absent)" if r["change"] == "removed" else r["right"],
+                    "(absent)" if r["change"] == "added" else _shown(r["left"]),
+                    "(absent)" if r["change"] == "removed" else _shown(r["right"]),
                 ]
                 for r in rows
             ],

@@ -24,19 +24,59 @@ from tracker.cli.common import (
     CSV,
     JSON,
     TABLE,
+    WHERE_LANGUAGE,
     add_command,
     canonical_type,
     emit,
     is_run_ref,
     open_store,
+    positive_int,
     resolve,
     union_columns,
 )
 from tracker.cli.runs import describe_run, run_text
+from tracker.core.results import columns_of
 from tracker.view import text
 
 LS_COLUMNS = ["type", "id", "versions", "latest_version", "latest_ref", "latest_created_at"]
 IDENTITY = ["ref", "type", "id", "version", "run_id", "parent", "created_at"]
+
+
+FIND_EPILOG = f"""fields:
+  ref, type, id, version, run_id, parent, created_at (every version has them);
+  tags.<key>, metadata.<key> (nested: metadata.params.C), attrs.<key> (creation keywords,
+  status and end_time once closed, run_status once its run ended)
+
+{WHERE_LANGUAGE}
+output: one row per version; --json and --format csv have the columns ref, type, id, version,
+run_id, parent, created_at, then tags.<key>, metadata.<key>, attrs.<key>; --columns picks
+columns by the same field names (nested ones too).
+
+examples:
+  tracker find --where "tags.status = 'DEPLOYED'"
+  tracker find --type model_version --where "metadata.f1 >= 0.8" --order-by -version --limit 5
+  tracker find --type experiment --columns ref,metadata.f1,metadata.params.C --format csv
+"""
+SHOW_EPILOG = """REF is type/id@version, type/id (the latest version), model/id (the latest
+model_version), or a run id or a unique prefix of one (see `tracker runs`).
+
+--json keys: for a version {kind: "resource", ref, type, id, version, run_id, parent,
+created_at, attrs, tags, metadata, artifacts, children, lineage, used_by}; for a run {kind:
+"run", id, name, status, start_time, end_time, duration_s, user, host, pid, cwd, argv, python,
+platform, git, attrs, created}.
+
+examples:
+  tracker show model_version/titanic@2
+  tracker show model/titanic --json
+  tracker show 20261126T1053                   a run, by a prefix of its id
+"""
+LS_EPILOG = """--json keys: a list of {type, id, versions, latest_version, latest_ref,
+latest_created_at}; --format csv has the same columns.
+
+examples:
+  tracker ls
+  tracker ls model_version
+"""
 
 
 def register(sub: Any) -> None:
@@ -46,6 +86,8 @@ def register(sub: Any) -> None:
         run_ls,
         "list resource series with their latest version",
         output=(TABLE, JSON, CSV),
+        epilog=LS_EPILOG,
+        json_keys="see below",
     )
     ls.add_argument("type", nargs="?", metavar="TYPE", help="only this type (e.g. model_version)")
 
@@ -54,6 +96,8 @@ def register(sub: Any) -> None:
         "show",
         run_show,
         "show a resource version (identity, attributes, tags, metadata, artifacts, links) or a run",
+        epilog=SHOW_EPILOG,
+        json_keys="see below",
     )
     show.add_argument(
         "ref", metavar="REF", help="type/id@version, type/id for the latest version, or a run id"
@@ -65,6 +109,8 @@ def register(sub: Any) -> None:
         run_find,
         "find resource versions matching an expression",
         output=(TABLE, JSON, CSV),
+        epilog=FIND_EPILOG,
+        json_keys="a list of flat rows, see below",
     )
     find.add_argument(
         "--where", metavar="EXPR", help="e.g. \"tags.status = 'DEPLOYED' and metadata.f1 >= 0.8\""
@@ -72,7 +118,7 @@ def register(sub: Any) -> None:
     find.add_argument("--type", metavar="TYPE", help="only versions of this type")
     find.add_argument("--id", metavar="ID", help="only versions of series with this id")
     find.add_argument("--order-by", metavar="FIELDS", help="e.g. '-version' or 'metadata.f1 desc'")
-    find.add_argument("--limit", type=int, metavar="N", help="at most N versions")
+    find.add_argument("--limit", type=positive_int, metavar="N", help="at most N versions")
     find.add_argument(
         "--columns", metavar="A,B", help="columns to show, e.g. ref,metadata.f1 (default: all)"
     )
@@ -168,7 +214,7 @@ def run_find(args: argparse.Namespace) -> int:
     rows = results.rows
     if args.columns:
         columns = [c.strip() for c in args.columns.split(",") if c.strip()]
-        rows = [{c: row.get(c) for c in columns} for row in rows]
+        rows = columns_of(rows, columns)
     else:
         columns = union_columns(rows, IDENTITY)
 

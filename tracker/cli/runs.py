@@ -14,14 +14,21 @@ null) and ``git_remote``; ``--format csv`` has the same columns.
 from __future__ import annotations
 
 import argparse
-import datetime as _dt
 from typing import Any
 
-from tracker.cli.common import CSV, JSON, TABLE, add_command, emit, open_store
-from tracker.core.items import now
-from tracker.core.runs import RUNNING
+from tracker.cli.common import (
+    CSV,
+    JSON,
+    TABLE,
+    WHERE_LANGUAGE,
+    add_command,
+    emit,
+    open_store,
+    positive_int,
+    resolve_run_id,
+)
+from tracker.core.runs import run_record
 from tracker.core.tracker import Tracker
-from tracker.errors import ResourceNotFound
 from tracker.view import text
 
 COLUMNS = [
@@ -40,6 +47,19 @@ COLUMNS = [
 ]
 
 
+RUNS_EPILOG = f"""fields (the same names in --where, --order-by, the JSON and CSV output):
+  {", ".join(COLUMNS)},
+  pid, cwd, argv, python, platform, attrs.<key>
+  status is RUNNING, FINISHED, FAILED or CRASHED (RUNNING whose process is gone).
+
+{WHERE_LANGUAGE}
+examples:
+  tracker runs --where "status = 'FAILED'"
+  tracker runs --where "git_dirty = true and duration_s > 60" --order-by -duration_s
+  tracker runs --where "name = 'train.py'" --limit 5 --json
+"""
+
+
 def register(sub: Any) -> None:
     parser = add_command(
         sub,
@@ -47,45 +67,29 @@ def register(sub: Any) -> None:
         run_runs,
         "list the runs (tracker sessions), newest first",
         output=(TABLE, JSON, CSV),
+        epilog=RUNS_EPILOG,
+        json_keys="a list of objects with the fields listed below",
     )
     parser.add_argument("--where", metavar="EXPR", help="filter, e.g. \"status = 'FAILED'\"")
-    parser.add_argument("--limit", type=int, metavar="N", help="at most N runs")
+    parser.add_argument(
+        "--order-by",
+        default="-start_time",
+        metavar="FIELDS",
+        help="order, e.g. -duration_s or 'name, -start_time' (default: -start_time)",
+    )
+    parser.add_argument("--limit", type=positive_int, metavar="N", help="at most N runs")
 
 
-def duration(doc: dict[str, Any]) -> float | None:
-    """Seconds from start to end; for a run still RUNNING, up to now."""
-    start, end = doc.get("start_time"), doc.get("end_time")
-    if end is None and doc.get("status") == RUNNING:
-        end = now()
-    if isinstance(start, _dt.datetime) and isinstance(end, _dt.datetime):
-        try:
-            return round((end - start).total_seconds(), 3)
-        except TypeError:  # one naive, one aware: a hand-edited file
-            return None
-    return None
+def run_row(doc: dict[str, Any]) -> dict[str, Any]:
+    """The output row of a run: the query fields of :func:`tracker.core.runs.run_record` that
+    ``runs`` prints and writes as JSON/CSV."""
+    record = run_record(doc)
+    return {k: record[k] for k in COLUMNS}
 
 
 def _git(doc: dict[str, Any]) -> dict[str, Any]:
     git = doc.get("git")
     return git if isinstance(git, dict) else {}
-
-
-def run_row(doc: dict[str, Any]) -> dict[str, Any]:
-    git = _git(doc)
-    return {
-        "id": doc.get("id"),
-        "name": doc.get("name"),
-        "status": doc.get("status"),
-        "start_time": doc.get("start_time"),
-        "end_time": doc.get("end_time"),
-        "duration_s": duration(doc),
-        "user": doc.get("user"),
-        "host": doc.get("host"),
-        "git_commit": git.get("hexsha"),
-        "git_branch": git.get("branch"),
-        "git_dirty": git.get("dirty"),
-        "git_remote": git.get("remote"),
-    }
 
 
 def short_commit(row: dict[str, Any]) -> str:
@@ -101,7 +105,8 @@ def dirty_flag(row: dict[str, Any]) -> str:
 
 def run_runs(args: argparse.Namespace) -> int:
     tracker = open_store(args)
-    rows = [run_row(doc) for doc in tracker.runs(where=args.where, limit=args.limit)]
+    found = tracker.runs(where=args.where, order_by=args.order_by, limit=args.limit)
+    rows = [run_row(doc) for doc in found]
 
     def table() -> str:
         return text.table(
@@ -118,7 +123,7 @@ def run_runs(args: argparse.Namespace) -> int:
                 ]
                 for r in rows
             ],
-            empty=f"no runs in {tracker.url}",
+            empty="no runs match" if args.where else f"no runs in {tracker.url}",
         )
 
     return emit(args, rows, table, COLUMNS, rows)
@@ -126,13 +131,8 @@ def run_runs(args: argparse.Namespace) -> int:
 
 # -- tracker show RUN_ID ---------------------------------------------------------------------------
 def describe_run(tracker: Tracker, run_id: str) -> dict[str, Any]:
-    try:
-        doc = tracker.run(run_id)
-    except ResourceNotFound:
-        raise ResourceNotFound(
-            f"no run {run_id!r} in {tracker.url}; give a run id (see `tracker runs`) or a resource "
-            "ref: type/id@version, or type/id for the latest version (see `tracker ls`)"
-        ) from None
+    """``run_id`` may be a unique prefix (``tracker show 20261126T1053``)."""
+    doc = tracker.run(resolve_run_id(tracker, run_id))
     git = _git(doc)
     row = run_row(doc)
     return {

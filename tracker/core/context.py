@@ -19,12 +19,10 @@ from tracker.core.runs import Runs
 from tracker.errors import InvalidRef, ResourceNotFound, StoreFormatError, StoreNotFound
 from tracker.store import open_store, paths
 from tracker.store.codec import dumps, loads
+from tracker.store.discovery import DEFAULT_NAME, default_root, resolve_root
 
-DEFAULT_ROOT = ".tracker"
-
-
-def default_root() -> str:
-    return os.environ.get("TRACKER_ROOT") or DEFAULT_ROOT
+DEFAULT_ROOT = DEFAULT_NAME
+__all__ = ["DEFAULT_ROOT", "TrackerContext", "default_root"]
 
 
 class TrackerContext:
@@ -54,9 +52,7 @@ class TrackerContext:
         trusted_modules: tuple[str, ...] | list[str] = (),
         **_ignored: Any,
     ) -> None:
-        self._store = open_store(
-            root if root is not None else default_root(), storage_options, fsync
-        )
+        self._store = open_store(resolve_root(root), storage_options, fsync)
         self.url = self._store.url
         self._items = Items(self._store)
         self._changes = ChangeLog(self._store)

@@ -1,7 +1,9 @@
-r"""The ``where`` expression language of queries.
+r"""The ``where`` and ``order_by`` languages of queries: tokenizer and parser.
 
-A hand-written tokenizer and recursive-descent parser; nothing is ever evaluated as Python.
-Keywords (``and or not in exists true false null none``) are case-insensitive::
+A hand-written tokenizer and recursive-descent parser; nothing is ever evaluated as Python. What
+an expression means (lookup, typed comparison) is in :mod:`tracker.core.exprtree`; which fields a
+query may name is checked by :mod:`tracker.core.fields`. Keywords (``and or not in exists true
+false null none``) are case-insensitive::
 
     expression = disjunct , { "or" , disjunct } ;
     disjunct   = negation , { "and" , negation } ;
@@ -17,304 +19,62 @@ Keywords (``and or not in exists true false null none``) are case-insensitive::
     string     = "'" , ... , "'" | '"' , ... , '"' ;     (escapes: \\  \'  \")
     number     = ? -?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)? ? ;
 
+    order_by   = key , { "," , key } ;
+    key        = [ "-" ] , field , [ "asc" | "desc" ] ;     ("-" means desc; not both)
+
 Precedence: comparisons > ``not`` > ``and`` > ``or``. A segment that is a keyword or is not a plain
 name (``tags.`my.key```) must be backtick-quoted; a doubled backtick inside means one backtick.
-
-Semantics of :meth:`Expression.evaluate` (it never raises on any record):
-
-* Field lookup: the first segment is a top-level key; while segments remain and the value is a
-  mapping, the remaining segments joined with ``.`` are tried as one key first, then one segment.
-* A missing field is *absent*: every comparison and ``in``/``not in`` with it is false (``!=`` too,
-  like SQL NULL). ``exists`` is true when the field is present and not ``None``.
-* ``=`` is true only for compatible, equal values; ``!=`` (on present values) is its negation.
-  ``null`` equals only ``None``. ``<``/``<=``/``>``/``>=`` are false for incompatible types or
-  ``None``. ``in`` uses ``=``; ``not in`` is its negation (on present values).
-* Compatible: int/float (bool is *not* a number), str/str (lexicographic), bool/bool, a numeric
-  string with a number (``'0.93' = 0.93``), date/datetime with date/datetime or an ISO string
-  (``Z`` accepted, naive means UTC, a date is midnight UTC), and two values of one type (lists,
-  mappings: equality only in practice). A list is never equal to a scalar.
+A word on the right of a comparison is a field, not text: strings always need quotes
+(``tags.status = 'DEPLOYED'``); :mod:`tracker.core.fields` says so when the word is no field.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
-import operator
 import re
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from typing import Any, NoReturn
 
+from tracker.core.exprtree import (
+    KEYWORDS,
+    Compare,
+    Exists,
+    Expression,
+    Field,
+    Junction,
+    Literal,
+    Membership,
+    Node,
+    Not,
+    Operand,
+    OrderKey,
+    Scalar,
+)
 from tracker.errors import ExpressionError
 
-__all__ = ["MAX_DEPTH", "Expression", "parse"]
+__all__ = [
+    "MAX_DEPTH",
+    "Compare",
+    "Expression",
+    "Field",
+    "Literal",
+    "OrderKey",
+    "parse",
+    "parse_field",
+    "parse_order",
+]
 
 MAX_DEPTH = 100  # nested 'not' / '(' levels; keeps the parser far from Python's recursion limit
 
-Scalar = None | bool | int | float | str
-
-_KEYWORDS = frozenset({"and", "or", "not", "in", "exists", "true", "false", "null", "none"})
+_KEYWORDS = KEYWORDS
 _CONSTANTS: dict[str, Scalar] = {"true": True, "false": False, "null": None, "none": None}
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*", re.ASCII)
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
-_NUMERIC_TEXT = re.compile(r"\s*[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?\s*", re.ASCII)
 _OPS = ("==", "!=", "<>", "<=", ">=", "=", "<", ">")
 _CANONICAL_OP = {"==": "=", "<>": "!="}
-_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 _PUNCT = {"(": "lparen", ")": "rparen", ",": "comma"}
-_COMPARE_ERRORS = (TypeError, ValueError, ArithmeticError)
-
-
-_ABSENT: Any = object()  # what a missing field resolves to
-
-
-# --- evaluation helpers ----------------------------------------------------------------------
-
-
-def _child(value: Any, key: str) -> Any:
-    if isinstance(value, Mapping) and key in value:
-        return value[key]
-    return _ABSENT
-
-
-def _lookup(record: Any, path: tuple[str, ...]) -> Any:
-    value = _child(record, path[0])
-    rest = path[1:]
-    while rest and value is not _ABSENT:
-        if len(rest) > 1:
-            whole = _child(value, ".".join(rest))
-            if whole is not _ABSENT:
-                return whole
-        value, rest = _child(value, rest[0]), rest[1:]
-    return value
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _as_number(value: Any) -> int | float | None:
-    if isinstance(value, int | float):
-        return None if isinstance(value, bool) else value
-    if not isinstance(value, str) or not _NUMERIC_TEXT.fullmatch(value):
-        return None
-    try:
-        return int(value)
-    except ValueError:  # a float, or more digits than int() accepts
-        return float(value)
-
-
-def _as_moment(value: Any) -> datetime | None:
-    if isinstance(value, str):
-        text = value.strip()
-        if text[-1:] in ("Z", "z"):
-            text = text[:-1] + "+00:00"
-        try:
-            value = datetime.fromisoformat(text)
-        except ValueError:
-            return None
-    if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-    return None
-
-
-def _coerce(a: Any, b: Any) -> tuple[Any, Any] | None:
-    """The two values made comparable, or None when their types are incompatible."""
-    if a is None or b is None:
-        return None
-    if _is_number(a) and _is_number(b):
-        return a, b
-    if isinstance(a, str) and isinstance(b, str):
-        return a, b
-    if _is_number(a) or _is_number(b):  # a number and a maybe-numeric string
-        x, y = _as_number(a), _as_number(b)
-        return None if x is None or y is None else (x, y)
-    if isinstance(a, date) or isinstance(b, date):
-        m, n = _as_moment(a), _as_moment(b)
-        return None if m is None or n is None else (m, n)
-    return (a, b) if type(a) is type(b) else None
-
-
-def _equal(a: Any, b: Any) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    pair = _coerce(a, b)
-    try:
-        return pair is not None and bool(pair[0] == pair[1])
-    except _COMPARE_ERRORS:
-        return False
-
-
-def _compare(op: str, a: Any, b: Any) -> bool:
-    if op == "=":
-        return _equal(a, b)
-    if op == "!=":
-        return not _equal(a, b)
-    pair = _coerce(a, b)
-    try:
-        return pair is not None and bool(_ORDER[op](pair[0], pair[1]))
-    except _COMPARE_ERRORS:
-        return False
-
-
-# --- AST -------------------------------------------------------------------------------------
-
-
-def _render_segment(segment: str) -> str:
-    if _NAME.fullmatch(segment) and segment.lower() not in _KEYWORDS:
-        return segment
-    return "`" + segment.replace("`", "``") + "`"
-
-
-@dataclass(frozen=True)
-class Field:
-    path: tuple[str, ...]
-
-    def resolve(self, record: Any) -> Any:
-        return _lookup(record, self.path)
-
-    def render(self) -> str:
-        return ".".join(_render_segment(s) for s in self.path)
-
-
-@dataclass(frozen=True)
-class Literal:
-    value: Scalar
-
-    def resolve(self, record: Any) -> Any:
-        return self.value
-
-    def render(self) -> str:
-        if self.value is None:
-            return "null"
-        if isinstance(self.value, bool):
-            return "true" if self.value else "false"
-        if isinstance(self.value, str):
-            return "'" + self.value.replace("\\", "\\\\").replace("'", "\\'") + "'"
-        return repr(self.value)
-
-
-Operand = Field | Literal
-
-
-@dataclass(frozen=True)
-class Compare:
-    op: str  # one of = != < <= > >=
-    left: Operand
-    right: Operand
-    precedence = 4
-
-    def evaluate(self, record: Any) -> bool:
-        a, b = self.left.resolve(record), self.right.resolve(record)
-        return a is not _ABSENT and b is not _ABSENT and _compare(self.op, a, b)
-
-    def render(self) -> str:
-        return f"{self.left.render()} {self.op} {self.right.render()}"
-
-
-@dataclass(frozen=True)
-class Membership:
-    operand: Operand
-    values: tuple[Literal, ...]
-    negated: bool = False
-    precedence = 4
-
-    def evaluate(self, record: Any) -> bool:
-        value = self.operand.resolve(record)
-        if value is _ABSENT:
-            return False
-        return any(_equal(value, v.value) for v in self.values) != self.negated
-
-    def render(self) -> str:
-        keyword = "not in" if self.negated else "in"
-        return f"{self.operand.render()} {keyword} ({', '.join(v.render() for v in self.values)})"
-
-
-@dataclass(frozen=True)
-class Exists:
-    field: Field
-    precedence = 4
-
-    def evaluate(self, record: Any) -> bool:
-        value = self.field.resolve(record)
-        return value is not _ABSENT and value is not None
-
-    def render(self) -> str:
-        return f"{self.field.render()} exists"
-
-
-@dataclass(frozen=True)
-class Not:
-    operand: Node
-    precedence = 3
-
-    def evaluate(self, record: Any) -> bool:
-        return not self.operand.evaluate(record)
-
-    def render(self) -> str:
-        return "not " + _wrap(self.operand, 2)
-
-
-@dataclass(frozen=True)
-class Junction:
-    word: str  # "and" or "or"
-    parts: tuple[Node, ...]
-
-    @property
-    def precedence(self) -> int:
-        return 2 if self.word == "and" else 1
-
-    def evaluate(self, record: Any) -> bool:
-        results = (p.evaluate(record) for p in self.parts)
-        return all(results) if self.word == "and" else any(results)
-
-    def render(self) -> str:
-        return f" {self.word} ".join(_wrap(p, self.precedence) for p in self.parts)
-
-
-Node = Compare | Membership | Exists | Not | Junction
-
-
-def _wrap(node: Node, above: int) -> str:
-    return node.render() if node.precedence > above else f"({node.render()})"
-
-
-def _paths(node: object) -> Iterator[tuple[str, ...]]:
-    if isinstance(node, Field):
-        yield node.path
-    elif isinstance(node, tuple):
-        for item in node:
-            yield from _paths(item)
-    elif dataclasses.is_dataclass(node):
-        for field in dataclasses.fields(node):
-            yield from _paths(getattr(node, field.name))
-
-
-@dataclass(frozen=True)
-class Expression:
-    """A parsed ``where`` expression: a predicate over one record (a mapping)."""
-
-    node: Node
-
-    def evaluate(self, record: Mapping[str, Any]) -> bool:
-        """Whether ``record`` matches; never raises (odd values just do not match)."""
-        return self.node.evaluate(record)
-
-    __call__ = evaluate
-
-    def fields(self) -> frozenset[tuple[str, ...]]:
-        """Every field path the expression reads, e.g. ``{("tags", "status")}``."""
-        return frozenset(_paths(self.node))
-
-    def __str__(self) -> str:
-        return self.node.render()
-
-    def __repr__(self) -> str:
-        return f"Expression({str(self)!r})"
+_DIRECTIONS = ("asc", "desc")
 
 
 # --- tokenizer and parser --------------------------------------------------------------------
@@ -377,13 +137,18 @@ def _ends_field(tokens: list[_Token]) -> bool:
     return last.kind == "qname" or after_dot or last.value.lower() not in _KEYWORDS
 
 
-def _tokenize(text: str) -> list[_Token]:
+def _tokenize(text: str, minus: bool = False) -> list[_Token]:
+    """Tokens of ``text``; with ``minus`` (order_by) a ``-`` is a token of its own."""
     tokens: list[_Token] = []
     value: Any
     i = 0
     while i < len(text):
         char, start = text[i], i
         if char.isspace():
+            i += 1
+            continue
+        if minus and char == "-":
+            tokens.append(_Token("minus", char, i, i + 1))
             i += 1
             continue
         number = None if char == "." and _ends_field(tokens) else _NUMBER.match(text, i)
@@ -409,9 +174,9 @@ def _tokenize(text: str) -> list[_Token]:
 
 
 class _Parser:
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, minus: bool = False) -> None:
         self.text = text
-        self.tokens = _tokenize(text)
+        self.tokens = _tokenize(text, minus)
         self.index = 0
         self.depth = 0
 
@@ -445,6 +210,36 @@ class _Parser:
         if self.peek().kind != "eof":
             self.fail("'and', 'or' or the end of the expression")
         return node
+
+    def order(self) -> tuple[OrderKey, ...]:
+        """``order_by``: comma-separated keys, each ``[-]field [asc|desc]``."""
+        if self.peek().kind == "eof":
+            self.fail("a field to order by")
+        keys = [self.order_key()]
+        while self.peek().kind == "comma":
+            self.advance()
+            keys.append(self.order_key())
+        if self.peek().kind != "eof":
+            self.fail("'asc', 'desc', ',' or the end of order_by")
+        return tuple(keys)
+
+    def order_key(self) -> OrderKey:
+        minus = self.peek().kind == "minus"
+        if minus:
+            self.advance()
+        token = self.peek()
+        if token.kind not in ("name", "qname") or (token.kind == "name" and self.keyword()):
+            self.fail("a field to order by (e.g. version, -version, metadata.f1 desc)")
+        field = self.operand("a field")
+        assert isinstance(field, Field)
+        token = self.peek()
+        word = token.value.lower() if token.kind == "name" else None
+        if word in _DIRECTIONS:
+            if minus:
+                self.fail("',' or the end after '-field' ('-' already means desc)")
+            self.advance()
+            return OrderKey(field, word == "desc")
+        return OrderKey(field, minus)
 
     def junction(self, word: str, expected: str) -> Node:
         def part(expected: str) -> Node:
@@ -508,6 +303,8 @@ class _Parser:
 
     def literal(self, expected: str) -> Literal:
         token, word = self.peek(), self.keyword()
+        if token.kind == "name" and word is None:
+            self.fail(f"{expected} (strings need quotes: '{token.value}')")
         if token.kind not in ("string", "number") and word not in _CONSTANTS:
             self.fail(expected)
         self.advance()
@@ -537,3 +334,32 @@ def parse(text: str) -> Expression:
         message = f"expected a string expression, got {type(text).__name__}"
         raise ExpressionError(message, text=repr(text), column=0, expected="a string")
     return _parse(text)
+
+
+@functools.lru_cache(maxsize=256)
+def parse_field(text: str) -> Field:
+    """One field in the ``where`` syntax (``metadata.params.C``, ``tags.`my.key```)."""
+    parser = _Parser(text)
+    if parser.peek().kind not in ("name", "qname") or parser.keyword():
+        parser.fail("a field (e.g. metadata.f1)")
+    field = parser.operand("a field")
+    if parser.peek().kind != "eof":
+        parser.fail("the end of the field")
+    assert isinstance(field, Field)
+    return field
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_order(text: str) -> tuple[OrderKey, ...]:
+    return _Parser(text, minus=True).order()
+
+
+def parse_order(text: str | None) -> tuple[OrderKey, ...]:
+    """Parse an ``order_by`` (``-version``, ``metadata.f1 desc, id``; None or blank: no order);
+    raises :class:`ExpressionError` naming the column of what is wrong."""
+    if text is None:
+        return ()
+    if not isinstance(text, str):
+        message = f"expected a string order_by, got {type(text).__name__}"
+        raise ExpressionError(message, text=repr(text), column=0, expected="a string")
+    return _parse_order(text) if text.strip() else ()

@@ -138,31 +138,38 @@ class SeriesIndex:
 
     # -- the walk ----------------------------------------------------------------------------
     def walk(
-        self, descending: bool = False, test: Test | None = None, key: str = ""
+        self,
+        descending: bool = False,
+        test: Test | None = None,
+        key: str = "",
+        remembered: Callable[[], bool] | None = None,
     ) -> Generator[Candidate, None, None]:
         """The candidates that pass ``test`` (all without one), oldest first (or newest first);
         stopping early is fine: what was learned is saved as the walk leaves each chunk.
 
         ``key`` names the test (the ``where`` text): a chunk walked in full remembers which of
         its versions passed, and the next walk with the same key trusts that for every version
-        whose entry did not change, without parsing it."""
+        whose entry did not change, without parsing it (only while ``remembered()`` is true:
+        a caller that must see every record, e.g. to learn which fields exist, says no)."""
         last = paths.chunk_of(self.top) if self.top else -1
         chunks = range(last, -1, -1) if descending else range(last + 1)
         try:
             for chunk in chunks:
-                yield from self._chunk(chunk, descending, test, key if test is not None else "")
+                use = test is not None and (remembered is None or remembered())
+                yield from self._chunk(chunk, descending, test, key, use)
         finally:
             self.close()
 
     def _chunk(
-        self, chunk: int, descending: bool, test: Test | None, key: str
+        self, chunk: int, descending: bool, test: Test | None, key: str, use_memo: bool
     ) -> Generator[Candidate, None, None]:
         path = paths.index_chunk(self.rtype, self.rid, chunk)
         stored = _load(self.store.read(path))
         suspects, position, settled = self._suspects(chunk, stored["marks"])
         lo = chunk * paths.INDEX_CHUNK + 1
         hi = min(self.top, lo + paths.INDEX_CHUNK - 1)
-        memo = stored["memo"].get(key) if key else None
+        key = key if test is not None else ""
+        memo = stored["memo"].get(key) if key and use_memo else None
         known: set[int] | None = None
         upto = 0
         if isinstance(memo, dict) and isinstance(memo.get("match"), list):

@@ -8,76 +8,55 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+import warnings
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from tracker.core.context import TrackerContext
+from tracker.core.expr import parse, parse_order
+from tracker.core.exprtree import OrderKey, order_records
+from tracker.core.fields import RESOURCES, RUNS, Presence, check_static, did_you_mean, suggest
 from tracker.core.index import Candidate, SeriesIndex
 from tracker.core.items import values
 from tracker.core.progress import progress_iter
 from tracker.core.resource import Resource
 from tracker.core.results import Results
-from tracker.errors import ExpressionError
+from tracker.core.runs import run_record
+from tracker.errors import FieldWarning, InvalidArgument
 from tracker.store import paths
 
-if TYPE_CHECKING:
-    from tracker.core.expr import Expression
-
 _ITEM_ROOTS = ("tags", "metadata", "attrs")
+VERSION_ORDER = (("version",), ("created_at",))
 
 
-def parse_order(order_by: str | None) -> list[tuple[tuple[str, ...], bool]]:
-    """``"-version"``, ``"metadata.f1 desc, id"`` -> [(path, descending), ...]."""
-    out = []
-    for part in (order_by or "").split(","):
-        words = part.split()
-        if not words:
-            continue
-        name, desc = words[0], False
-        if name.startswith("-"):
-            name, desc = name[1:], True
-        if len(words) > 1:
-            if len(words) > 2 or words[1].lower() not in ("asc", "desc"):
-                raise ExpressionError(
-                    f"order_by {part.strip()!r}: write 'field', '-field' or 'field desc'"
-                )
-            desc = words[1].lower() == "desc"
-        out.append((tuple(name.split(".", 1)), desc))
-    return out
+def order(records: list[dict[str, Any]], keys: Sequence[OrderKey]) -> list[dict[str, Any]]:
+    """``records`` sorted by parsed ``order_by`` keys (absent values last either way)."""
+    return order_records(records, keys) if keys else records
 
 
-def lookup(record: dict[str, Any], path: tuple[str, ...]) -> tuple[bool, Any]:
-    value: Any = record
-    for part in path:
-        if not isinstance(value, dict) or part not in value:
-            return False, None
-        value = value[part]
-    return True, value
+def _newest_first(keys: Sequence[OrderKey]) -> bool:
+    """Whether ``keys`` is ``-version`` or ``-created_at``: newest first within one series."""
+    return len(keys) == 1 and keys[0].descending and keys[0].field.path in VERSION_ORDER
 
 
-def _sort_key(record: dict[str, Any], path: tuple[str, ...]) -> tuple[int, str, Any]:
-    found, value = lookup(record, path)
-    if not found or value is None:
-        return (1, "", "")
-    if isinstance(value, bool):
-        return (0, "bool", value)
-    if isinstance(value, int | float):
-        return (0, "num", value)
-    return (0, type(value).__name__, str(value))
+def check_limit(limit: int | None) -> None:
+    if limit is None:
+        return
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidArgument(f"limit must be a positive whole number (or None), got {limit!r}")
 
 
-def order(records: list[dict[str, Any]], order_by: str | None) -> list[dict[str, Any]]:
-    for path, desc in reversed(parse_order(order_by)):
-        present = [r for r in records if _sort_key(r, path)[0] == 0]
-        absent = [r for r in records if _sort_key(r, path)[0] == 1]
-        present.sort(key=lambda r, p=path: _sort_key(r, p), reverse=desc)  # type: ignore[misc]
-        records = present + absent  # absent values last either way
-    return records
+def _warn_unknown_type(type: str, known: list[str]) -> None:
+    if type in known:
+        return
+    hint = did_you_mean(suggest(type, known))
+    listing = ", ".join(known) or "none yet"
+    warnings.warn(f"no resources of type {type!r}{hint} (types: {listing})", FieldWarning, 3)
 
 
 def flat_row(record: dict[str, Any]) -> dict[str, Any]:
-    row = {k: v for k, v in record.items() if k not in (*_ITEM_ROOTS, "git")}
-    for root in (*_ITEM_ROOTS, "git"):
+    row = {k: v for k, v in record.items() if k not in _ITEM_ROOTS}
+    for root in _ITEM_ROOTS:
         for key, value in (record.get(root) or {}).items():
             row[f"{root}.{key}"] = value
     return row
@@ -137,35 +116,48 @@ class QueryMixin(TrackerContext):
         Ordered by version alone (``-version``, ``version``; ``-created_at``, as versions are
         created in order) with a ``limit``, each series is walked in that order and left once it
         gave ``limit`` matches: newest-first over 100,000 versions reads only the newest few."""
-        from tracker.core.expr import parse
-
         self._check_format()
-        expr: Expression | None = parse(where) if where else None
-        order_spec = parse_order(order_by)
-        spec = [(p, d) for p, d in order_spec]
-        descending = spec in ([(("version",), True)], [(("created_at",), True)])
-        early = limit is not None and (descending or spec == [(("version",), False)])
+        check_limit(limit)
+        expr = parse(where) if where else None
+        keys = parse_order(order_by)
+        presence = Presence(RESOURCES, check_static(RESOURCES, expr, keys))
+        descending = _newest_first(keys)
+        ascending = len(keys) == 1 and not keys[0].descending and keys[0].field.path == ("version",)
+        early = limit is not None and (descending or ascending)
         fields = expr.fields() if expr is not None else frozenset()
         records: list[dict[str, Any]] = []
+        stopped = False
         series = self._series_tops(type, id)
         total = sum(top for _, _, top in series)
+
+        def settled() -> bool:  # every watched field seen: remembered matches may stand in
+            return len(presence.seen) >= len(presence.watched)
+
         with progress_iter(total, "find", self._artifacts.progress) as tick:
 
             def test(cand: Candidate) -> bool:
                 tick()
-                if expr is None:
-                    return True
-                raw = cand.raw_for(fields)
-                return bool(expr.evaluate(raw if raw is not None else cand.record))
+                raw = cand.raw_for(fields) if expr is not None else None
+                record = raw if raw is not None else cand.record
+                if not settled():
+                    presence.add(record)
+                return expr is None or bool(expr.evaluate(record))
 
             for rtype, rid, top in series:
-                walk = self._index(rtype, rid, top).walk(descending, test, str(expr or ""))
+                walk = self._index(rtype, rid, top).walk(
+                    descending, test, str(expr or ""), remembered=settled
+                )
                 for taken, cand in enumerate(walk, 1):
                     records.append(cand.record)
                     if early and taken >= (limit or 0):
+                        stopped = True
                         break  # this series gave enough
                 walk.close()  # saves what the walk learned
-        records = order(records, order_by)[: limit if limit is not None else None]
+        if not stopped:
+            presence.warn()
+        if type is not None and not total:  # costs a listing only when nothing was found
+            _warn_unknown_type(type, self._resources.types())
+        records = order(records, keys)[: limit if limit is not None else None]
         resources = [
             Resource(r["type"], r["id"], r["version"], r["run_id"], r["parent"], self)
             for r in records
@@ -178,19 +170,26 @@ class QueryMixin(TrackerContext):
         order_by: str | None = "-start_time",
         limit: int | None = None,
     ) -> Results:
-        """Runs (dicts: id, name, status, start_time, end_time, user, host, git, attrs) matching
-        ``where`` (e.g. ``status = 'FAILED'``), newest first by default."""
-        from tracker.core.expr import parse
-
+        """Runs matching ``where`` (e.g. ``status = 'FAILED' and git_dirty = true``), newest
+        first by default. Each is a dict with the fields ``where`` and ``order_by`` name (``id,
+        name, status, start_time, end_time, duration_s, user, host, git_commit, git_branch,
+        git_dirty, git_remote, pid, cwd, argv, python, platform, attrs``) plus ``git``."""
         self._check_format()
+        check_limit(limit)
         expr = parse(where) if where else None
+        keys = parse_order(order_by)
+        presence = Presence(RUNS, check_static(RUNS, expr, keys))
         records = []
         for run_id in self._runs.ids():
-            rec = self._runs.read(run_id)
+            doc = self._runs.read(run_id)
+            rec = run_record(doc)
+            presence.add(rec)
             if expr is None or expr.evaluate(rec):
-                records.append(rec)
-        records = order(records, order_by)[: limit if limit is not None else None]
-        return Results(records, [flat_row(r) for r in records], "runs")
+                records.append({**doc, **rec})
+        presence.warn()
+        records = order(records, keys)[: limit if limit is not None else None]
+        rows = [flat_row({k: r.get(k) for k in (*RUNS.scalars, "attrs")}) for r in records]
+        return Results(records, rows, "runs")
 
     def iter_rows(self, type: str | None = None, id: str | None = None) -> Iterator[dict[str, Any]]:
         """The flat row (as in ``find``) of every version, series by series, through the query
@@ -204,7 +203,9 @@ class QueryMixin(TrackerContext):
         """The flat row (as in ``runs``) of every run, oldest first."""
         self._check_format()
         for run_id in self._runs.ids():
-            yield flat_row(self._runs.read(run_id))
+            doc = self._runs.read(run_id)
+            full = {**doc, **run_record(doc)}
+            yield flat_row({k: full.get(k) for k in (*RUNS.scalars, "attrs")})
 
     def export_parquet(self, dest: str, storage_options: dict[str, Any] | None = None) -> Any:
         """Bring the Parquet export at ``dest`` (a directory or fsspec URL) up to date: only what
@@ -260,6 +261,11 @@ class QueryMixin(TrackerContext):
                     }
                 )
         return rows
+
+    def run_ids(self) -> list[str]:
+        """Every run id of the store, oldest first (ids sort by start time); one listing."""
+        self._check_format()
+        return self._runs.ids()
 
     def run(self, run_id: str) -> dict[str, Any]:
         """One run: ``run.yaml``, ``attrs``, resolved ``status``/``end_time`` and ``created``

@@ -8,6 +8,7 @@ different process start time) reads as CRASHED, so nothing stays RUNNING forever
 from __future__ import annotations
 
 import atexit
+import datetime as _dt
 import getpass
 import os
 import platform
@@ -54,6 +55,45 @@ def _alive(pid: int, proc_start: str | None) -> bool:
     return True
 
 
+ENV_RUN_NAME = "TRACKER_RUN_NAME"
+NOTEBOOK = "notebook"
+
+
+def command_line() -> tuple[list[str], str | None]:
+    """``sys.argv`` to record, and the run's name when this is a notebook kernel.
+
+    A Jupyter kernel's argv is ``ipykernel_launcher.py -f <connection file>``: the connection
+    file (which holds the kernel's key) is not recorded, and the run is named after the
+    notebook when it can be known (VS Code's ``__vsc_ipynb_file__``, Jupyter's
+    ``JPY_SESSION_NAME``), else ``"notebook"``."""
+    argv = list(sys.argv)
+    launcher = os.path.basename(argv[0]) if argv else ""
+    if "ipykernel" not in sys.modules or not launcher.startswith("ipykernel"):
+        return argv, None
+    kept, skip = [argv[0]], False
+    for word in argv[1:]:
+        if skip:
+            skip = False
+        elif word in ("-f", "--f"):
+            skip = True
+        elif not word.startswith(("-f=", "--f=")) and not word.endswith(".json"):
+            kept.append(word)
+    return kept, _notebook_name() or NOTEBOOK
+
+
+def _notebook_name() -> str | None:
+    path: Any = None
+    try:
+        from IPython import get_ipython  # only imported inside a kernel, where it is loaded
+
+        shell = get_ipython()
+        path = shell.user_ns.get("__vsc_ipynb_file__") if shell is not None else None
+    except Exception:  # no IPython, or a shell without a namespace: fall back to the env
+        path = None
+    path = path or os.environ.get("JPY_SESSION_NAME")
+    return os.path.basename(str(path)) if path else None
+
+
 class Runs:
     """The current run of one tracker, plus reads of any run in the store."""
 
@@ -92,8 +132,13 @@ class Runs:
         return run_id
 
     def _describe_process(self) -> dict[str, Any]:
-        argv = list(sys.argv)
-        name = self.name or (os.path.basename(argv[0]) if argv and argv[0] else "python")
+        argv, notebook = command_line()
+        name = (
+            self.name
+            or os.environ.get(ENV_RUN_NAME)
+            or notebook
+            or (os.path.basename(argv[0]) if argv and argv[0] else "python")
+        )
         try:
             user = getpass.getuser()
         except Exception:
@@ -176,6 +221,46 @@ class Runs:
 
     def ids(self) -> list[str]:
         return sorted(paths.decode(e.name) for e in self.store.list(paths.RUNS) if e.is_dir)
+
+
+def duration(doc: dict[str, Any]) -> float | None:
+    """Seconds from start to end; for a run still RUNNING, up to now."""
+    start, end = doc.get("start_time"), doc.get("end_time")
+    if end is None and doc.get("status") == RUNNING:
+        end = now()
+    if isinstance(start, _dt.datetime) and isinstance(end, _dt.datetime):
+        try:
+            return round((end - start).total_seconds(), 3)
+        except TypeError:  # one naive, one aware: a hand-edited file
+            return None
+    return None
+
+
+def run_record(doc: dict[str, Any]) -> dict[str, Any]:
+    """A run under the names that queries, output and JSON share (``git_commit``, not
+    ``git.hexsha``): what ``runs(where=...)`` evaluates."""
+    found = doc.get("git")
+    git: dict[str, Any] = found if isinstance(found, dict) else {}
+    return {
+        "id": doc.get("id"),
+        "name": doc.get("name"),
+        "status": doc.get("status"),
+        "start_time": doc.get("start_time"),
+        "end_time": doc.get("end_time"),
+        "duration_s": duration(doc),
+        "user": doc.get("user"),
+        "host": doc.get("host"),
+        "git_commit": git.get("hexsha"),
+        "git_branch": git.get("branch"),
+        "git_dirty": git.get("dirty"),
+        "git_remote": git.get("remote"),
+        "pid": doc.get("pid"),
+        "cwd": doc.get("cwd"),
+        "argv": doc.get("argv"),
+        "python": doc.get("python"),
+        "platform": doc.get("platform"),
+        "attrs": doc.get("attrs") or {},
+    }
 
 
 _LIVE: weakref.WeakSet[Runs] = weakref.WeakSet()

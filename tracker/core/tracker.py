@@ -32,7 +32,8 @@ CLOSED = "FINISHED"
 class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadataTracker):
     """A metadata tracker whose store is a directory or any fsspec URL.
 
-    ``root``: a path or URL (default ``$TRACKER_ROOT``, else ``./.tracker``); ``storage_options``
+    ``root``: a path or URL (default ``$TRACKER_ROOT``, else the nearest ``.tracker/`` here or
+    above, else ``./.tracker``: :mod:`tracker.store.discovery`); ``storage_options``
     go to fsspec (credentials, ``endpoint_url``); ``run_name`` names the run this tracker opens on
     its first write; ``git_path`` is where to look for the code's repository (default: the working
     directory); ``fsync=True`` flushes every write to the disk; ``trusted_modules`` lists the module
@@ -198,6 +199,25 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
     ) -> Any:
         """The tag's value, or ``default`` (None) when it was never set; one read."""
         return self._read_item(resource, "tags", key, default)
+
+    def delete_tag(self, resource: Any, key: str) -> None:
+        """Remove tag ``key`` (its key file; the write is part of the run, like any write).
+
+        Reads list the version's files, so the removed tag is gone for ``get_tag``, bulk reads
+        and ``find`` (whose index validates against the directory); a closed version's snapshot
+        is rewritten so it no longer carries the old value. Raises :class:`ResourceNotFound`
+        when the version has no such tag."""
+        res = self._resolve(resource)
+        assert res.version is not None
+        path = paths.item_file(res.type, res.id, res.version, "tags", str(key))
+        if self._items.read(path, str(key)) is None:
+            raise ResourceNotFound(f"{res.ref} has no tag {key!r}; see `tracker show {res.ref}`")
+        self._run()
+        self._store.remove(path)
+        if self._store.exists(paths.snapshot_file(res.type, res.id, res.version)):
+            doc = self._resources.doc(res.type, res.id, res.version)
+            vdir = paths.version_dir(res.type, res.id, res.version)
+            self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"), resource=doc)
 
     def log_metadata(self, resource: Any, id: str, data: Any, *args: Any, **kwargs: Any) -> None:
         """Store ``data`` under metadata ``id`` (last writer wins)."""

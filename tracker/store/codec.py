@@ -86,8 +86,19 @@ def _exact(value: Any) -> Any:
     return value
 
 
+def _short_float(value: Any) -> bool:
+    dtype = getattr(value, "dtype", None)
+    return getattr(dtype, "kind", "") == "f" and getattr(dtype, "itemsize", 8) < 8
+
+
 def _numpy_or_sequence(value: Any, key: str, depth: int) -> Any:
     module = type(value).__module__.split(".")[0]
+    if module == "numpy" and _short_float(value):
+        # float32/float16: the shortest text that reads back as the same value (0.91, not
+        # 0.9100000262260437, which is what widening it to a Python float gives)
+        if getattr(value, "ndim", 0) == 0:
+            return float(str(value))
+        return [to_plain(v, f"{key}[{i}]", depth + 1) for i, v in enumerate(value)]
     if module == "numpy" and hasattr(value, "tolist"):
         return to_plain(value.tolist(), key, depth + 1)
     if module in ("omegaconf", "pandas") or hasattr(value, "__array__"):

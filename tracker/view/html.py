@@ -64,7 +64,8 @@ def results_html(results: Any) -> str:
     shown = rows[:MAX_ROWS]
     head = "".join(_cell(c, "th") for c in columns)
     body = ["<tr>" + "".join(_cell(row.get(c)) for c in columns) + "</tr>" for row in shown]
-    caption = f"{len(rows)} {kind}"
+    noun = kind[:-1] if len(rows) == 1 and kind.endswith("s") else kind
+    caption = f"{len(rows)} {noun}"
     if len(rows) > len(shown):
         caption += f" (first {len(shown)} shown; use .to_pandas() for all)"
     return (

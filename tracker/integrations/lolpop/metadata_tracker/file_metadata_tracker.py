@@ -6,10 +6,10 @@ why this module lives where it does. It imports lolpop, so import it only where 
 installed (``tracker.integrations.lolpop.register()`` does not).
 
 Config (``metadata_tracker: config:``), all optional: ``root`` (a directory or fsspec URL;
-default ``$TRACKER_ROOT``, else ``./.tracker``), ``storage_options`` (to fsspec), ``run_name``,
-``git``, ``git_path``, ``fsync``, ``cache_dir``, ``progress`` (see :class:`tracker.Tracker`).
-Other keys (e.g. ``mlflow_tracking_uri``) are ignored, so switching from MLflow is the one line
-``component: metadata_tracker: FileMetadataTracker``.
+default as for ``Tracker()``: see :mod:`tracker.store.discovery`), ``storage_options``,
+``run_name``, ``git``, ``git_path``, ``fsync``, ``cache_dir``, ``progress`` (see
+:class:`tracker.Tracker`). Other keys (e.g. ``mlflow_tracking_uri``) are ignored, so switching
+from MLflow is the one line ``component: metadata_tracker: FileMetadataTracker``.
 """
 
 from __future__ import annotations
