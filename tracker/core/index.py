@@ -155,13 +155,17 @@ class SeriesIndex:
         chunks = range(last, -1, -1) if descending else range(last + 1)
         try:
             for chunk in chunks:
-                use = test is not None and (remembered is None or remembered())
-                yield from self._chunk(chunk, descending, test, key, use)
+                yield from self._chunk(chunk, descending, test, key, remembered)
         finally:
             self.close()
 
     def _chunk(
-        self, chunk: int, descending: bool, test: Test | None, key: str, use_memo: bool
+        self,
+        chunk: int,
+        descending: bool,
+        test: Test | None,
+        key: str,
+        remembered: Callable[[], bool] | None,
     ) -> Generator[Candidate, None, None]:
         path = paths.index_chunk(self.rtype, self.rid, chunk)
         stored = _load(self.store.read(path))
@@ -169,14 +173,16 @@ class SeriesIndex:
         lo = chunk * paths.INDEX_CHUNK + 1
         hi = min(self.top, lo + paths.INDEX_CHUNK - 1)
         key = key if test is not None else ""
-        memo = stored["memo"].get(key) if key and use_memo else None
+        memo = stored["memo"].get(key) if key else None
+        trust = remembered or (lambda: True)
         known: set[int] | None = None
         upto = 0
         if isinstance(memo, dict) and isinstance(memo.get("match"), list):
             known = {v for v in memo["match"] if isinstance(v, int) and lo <= v <= hi}
             upto = memo["upto"] if isinstance(memo.get("upto"), int) else 0
             if (
-                memo.get("complete") is True
+                trust()
+                and memo.get("complete") is True
                 and upto >= hi
                 and not suspects
                 and all(_entry(stored, v) is not None for v in known)
@@ -215,7 +221,7 @@ class SeriesIndex:
                             changed = True
                         cand = Candidate(v, record, b"", path)
                         ok = test is None or test(cand)
-                    elif known is not None and v <= upto:  # remembered: nothing to parse
+                    elif known is not None and v <= upto and trust():  # nothing to parse
                         ok = v in known
                         cand = Candidate(v, None, entries[name], path, self.build) if ok else None
                     else:
