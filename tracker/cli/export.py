@@ -26,6 +26,12 @@ def register(sub: Any) -> None:
             "changed since the last export into DIR are written; query them with `tracker sql`, "
             "DuckDB, pandas or Spark."
         ),
+        epilog="""--json keys: {url, written, total, parts, compacted}.
+
+examples:
+  tracker export --parquet ./ml-export            first time: everything; then only changes
+  tracker export --parquet s3://bucket/ml-export  endpoint and keys from the environment
+""",
     )
     parser.add_argument("--parquet", required=True, metavar="DIR", help="export directory or URL")
 

@@ -27,6 +27,13 @@ def register(sub: Any) -> None:
             'the store. Quote dotted columns: select ref from versions where "tags.status" = '
             "'DEPLOYED'. Needs pip install 'tracker[sql]'."
         ),
+        epilog="""--json: a list of rows, one object per row with the query's columns.
+
+examples:
+  tracker sql "select ref, \"metadata.f1\" from versions where \"tags.status\" = 'DEPLOYED'"
+  tracker sql "select status, count(*) from runs group by status" --format csv
+  tracker sql "select type, count(*) from versions group by type" --parquet ./ml-export
+""",
     )
     parser.add_argument("query", help="the SQL query")
     parser.add_argument(

@@ -213,11 +213,13 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         if self._items.read(path, str(key)) is None:
             raise ResourceNotFound(f"{res.ref} has no tag {key!r}; see `tracker show {res.ref}`")
         self._run()
+        self._changes.before(res.type, res.id, res.version)  # the query index learns of it
         self._store.remove(path)
         if self._store.exists(paths.snapshot_file(res.type, res.id, res.version)):
             doc = self._resources.doc(res.type, res.id, res.version)
             vdir = paths.version_dir(res.type, res.id, res.version)
             self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"), resource=doc)
+        self._changes.after(res.type, res.id, res.version)
 
     def log_metadata(self, resource: Any, id: str, data: Any, *args: Any, **kwargs: Any) -> None:
         """Store ``data`` under metadata ``id`` (last writer wins)."""
