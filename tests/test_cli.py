@@ -185,7 +185,7 @@ def test_show_resource(capsys: pytest.CaptureFixture[str], store: str) -> None:
     info = json.loads(out)
     assert set(info) == {
         "kind", "ref", "type", "id", "version", "run_id", "parent", "created_at", "attrs",
-        "tags", "metadata", "artifacts", "children", "lineage", "used_by",
+        "tags", "metadata", "artifacts", "children", "lineage", "used_by", "metrics",
     }  # fmt: skip
     assert info["kind"] == "resource" and info["ref"] == "dataset_version/iris@1"
     assert info["tags"] == {"stage": "raw"} and info["metadata"] == {"rows": 150}

@@ -202,10 +202,11 @@ def test_cli_export_and_sql(tmp_path):
     env = {**os.environ, "PYTHONPATH": os.getcwd()}
     base = [sys.executable, "-m", "tracker", "--root", store]
     done = subprocess.run(
-        [*base, "export", "--parquet", out, "--json"], capture_output=True, text=True, env=env
+        [*base, "export", "parquet", out, "--json"], capture_output=True, text=True, env=env
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["written"]["versions"] == 4
+    assert (tmp_path / "e" / "_state.json").exists()
     done = subprocess.run(
         [*base, "sql", DEPLOYED, "--parquet", out, "--no-refresh", "--format", "csv"],
         capture_output=True,
@@ -217,3 +218,27 @@ def test_cli_export_and_sql(tmp_path):
     done = subprocess.run([*base, "sql", "select bogus"], capture_output=True, text=True, env=env)
     assert done.returncode == 1 and done.stderr.startswith("tracker: error:")
     assert "Traceback" not in done.stderr
+
+
+def test_cli_export_targets_need_their_destination(tmp_path):
+    """`export parquet` without a directory and `export mlflow` without --out are clear errors
+    that write nothing; an unknown target names the two there are."""
+    store = str(tmp_path / "s")
+    fill(Tracker(store, git=False), 1)
+    env = {**os.environ, "PYTHONPATH": os.getcwd()}
+    base = [sys.executable, "-m", "tracker", "--root", store]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for args, hint in (
+        (["export", "parquet"], "tracker export parquet ./ml-export"),
+        (["export", "mlflow"], "tracker export mlflow --out"),
+        (["export", "parquet", "a", "--out", "b"], "two destinations"),
+    ):
+        done = subprocess.run([*base, *args], capture_output=True, text=True, env=env)
+        assert done.returncode == 1 and hint in done.stderr, done.stderr
+        assert "Traceback" not in done.stderr
+    done = subprocess.run([*base, "export", "csv", "x"], capture_output=True, text=True, env=env)
+    assert done.returncode == 2 and "'mlflow', 'parquet'" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written beside
+    done = subprocess.run([*base, "export", "--help"], capture_output=True, text=True, env=env)
+    assert "tracker export parquet ./ml-export" in done.stdout
+    assert "tracker export mlflow --out" in done.stdout

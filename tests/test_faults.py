@@ -263,9 +263,9 @@ def test_random_faults_workload_loses_nothing_acknowledged(s3, tmp_path, torture
                     created.append(t.create_resource("series", type="model_version").version or 0)
                     continue
                 elif op == "artifact":
-                    src.write_bytes(f"artifact {i}".encode())
+                    value = f"artifact {i}"  # before the call: a failed one may have landed
+                    src.write_bytes(value.encode())
                     t.log_artifact(target, key[1], str(src))
-                    value = f"artifact {i}"
                 else:
                     t.describe(target)
                     continue

@@ -142,7 +142,7 @@ def test_hostile_names_round_trip_or_raise(sandbox, torture):
             with open(t.get_artifact(res, aid), "rb") as fh:
                 assert fh.read() == b"payload \x00\xff"
             dest = work / "dest"
-            got = Path(t.get_artifact(res, aid, dest=str(dest)))
+            got = Path(t.get_artifact(res, aid, dest=str(dest), overwrite=True))
             assert dest in got.parents and got.read_bytes() == b"payload \x00\xff"
         assert outside_files(sandbox["parent"], root, set()) == []
 

@@ -81,6 +81,8 @@ def test_adapter_package_needs_no_lolpop(tmp_path: Path) -> None:
         shim = Path(ext, "lolpop/extension/tracker/component/metadata_tracker")
         assert (shim / "file_metadata_tracker.py").is_file(), shim
         assert Path(tl.plugin_path()).is_file() and tl.CLASS_NAME == "FileMetadataTracker"
+        assert tl.METRICS_CLASS_NAME == "FileMetricsTracker"
+        assert tl.REPOSITORY_CLASS_NAME == "FileModelRepository"
         try:
             import tracker.integrations.lolpop.metadata_tracker.file_metadata_tracker
         except ImportError:
@@ -117,6 +119,76 @@ def adapter(lolpop: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ite
     )
     yield mt
     mt.stop()
+
+
+def test_metrics_tracker_writes_series_into_the_same_store(adapter: Any, tmp_path: Path) -> None:
+    """FileMetricsTracker as lolpop builds it, next to the metadata tracker: MLflow's behaviour
+    (split keys, performance metadata, copy, prediction metrics) as metric series."""
+    import pandas as pd
+    from lolpop.utils import common_utils as utils
+
+    cls = utils.load_class("FileMetricsTracker")
+    assert cls.__module__.split(".")[-2] == "metrics_tracker"
+    logger = adapter.logger
+    mtr = cls(
+        conf={},
+        is_standalone=True,
+        problem_type="classification",
+        dependent_integrations={"component": {"logger": logger, "metadata_tracker": adapter}},
+    )
+    assert mtr.type == "metrics_tracker" and mtr.tracker is adapter.tracker
+    assert mtr.url == adapter.url
+    mv = adapter.create_resource(MODEL, type="model_version")
+    exp = adapter.create_resource(id=None, type="experiment", parent=mv)
+    metrics = {"train": {"f1": 0.9, "accuracy": 0.8}, "valid": {"f1": 0.7}, "test": {}}
+    mtr.log_metrics(exp, metrics, "f1")
+    mtr.log_metric(exp, "loss", 0.5)
+    mtr.log_metric(exp, "loss", 0.25)
+    assert mtr.get_metric(exp, "valid_f1") == 0.7 and mtr.get_metric(exp, "nope") is None
+    assert adapter.get_metadata(exp, "performance_metric") == "f1"
+    assert adapter.get_metadata(exp, "performance_metric_value") == 0.7
+    assert [p.value for p in adapter.tracker.get_metric_history(exp, "loss")] == [0.5, 0.25]
+    adapter.log_metadata(exp, "training_params", {"max_depth": 3})
+    mtr.copy_metrics(exp, mv)
+    assert adapter.tracker.get_metrics(mv) == {
+        "loss": 0.25, "train_accuracy": 0.8, "train_f1": 0.9, "valid_f1": 0.7
+    }  # fmt: skip
+    assert adapter.get_metadata(mv, "training_params") == {"max_depth": 3}
+    job = adapter.create_resource(id="jobs", type="prediction_job", parent=mv)
+    mtr.log_prediction_metrics(job, pd.Series([1, 0, 1, 1]))
+    assert mtr.get_metric(job, "num_predictions") == 4
+    assert adapter.get_metadata(job, "class_distribution") == {"1": 0.75, "0": 0.25}
+    adapter.tracker.flush()
+    chunks = list((tmp_path / "store/resources/experiment").rglob("metrics/valid_f1/*.tsv"))
+    assert len(chunks) == 1 and chunks[0].read_text().splitlines()[2].endswith("\t0.7")
+
+
+def test_model_repository_records_the_registry_states(adapter: Any) -> None:
+    from lolpop.utils import common_utils as utils
+
+    cls = utils.load_class("FileModelRepository")
+    assert cls.__module__.split(".")[-2] == "model_repository"
+    repo = cls(
+        conf={},
+        is_standalone=True,
+        dependent_integrations={
+            "component": {"logger": adapter.logger, "metadata_tracker": adapter}
+        },
+    )
+    assert repo.type == "model_repository" and repo.tracker is adapter.tracker
+    mv1 = adapter.create_resource(MODEL, type="model_version")
+    mv2 = adapter.create_resource(MODEL, type="model_version")
+    assert repo.register_model(mv1, object()) == mv1
+    assert adapter.get_metadata(mv1, "status") == "REGISTERED"
+    promotion = repo.promote_model(repo.register_model(mv1, object()))
+    assert promotion == mv1 and adapter.get_metadata(mv1, "status") == "PROMOTED"
+    assert repo.check_approval(promotion) is False
+    assert repo.approve_model(promotion) is True and repo.check_approval(promotion) is True
+    assert adapter.get_metadata(mv1, "approved") is True
+    repo.promote_model(repo.register_model(mv2, object()))  # mv1 was promoted, never deployed
+    assert adapter.get_metadata(mv1, "status") == "DEMOTED"
+    assert adapter.get_metadata(mv2, "status") == "PROMOTED"
+    assert adapter.get_metadata(mv2, "registered_model") == "object"
 
 
 def test_lolpop_sees_a_metadata_tracker(adapter: Any, tmp_path: Path) -> None:
@@ -292,6 +364,11 @@ def test_e2e_lolpop_used_the_adapter(e2e: dict[str, Any]) -> None:
         assert result["shared"] and not result["nested_default"]
         assert not result["mlflow_imported"] and not result["mlruns"]
         assert result["url"] == str(e2e["repo"] / "store")
+        assert result["metrics_class"] == "FileMetricsTracker"
+        assert result["metrics_module"] == (
+            "tracker.integrations.lolpop.metrics_tracker.file_metrics_tracker"
+        )
+        assert result["metrics_type"] == "metrics_tracker" and result["metrics_shares_store"]
 
 
 def test_e2e_model_versions_and_winners(store: Tracker) -> None:
@@ -305,7 +382,11 @@ def test_e2e_model_versions_and_winners(store: Tracker) -> None:
         meta = store.get_all_metadata(exp)
         assert meta["model_trainer"] == "XGBoostModelTrainer"
         assert meta["training_params"] == {"max_depth": 3, "n_estimators": 10, "random_state": 0}
-        assert set(meta["metrics"]) >= {"train", "valid", "test"}
+        metrics = store.get_metrics(exp)  # lolpop's metrics tracker: series of the experiment
+        assert {f"{s}_f1" for s in ("train", "valid", "test")} <= set(metrics)
+        assert meta["performance_metric"] == "f1"
+        assert meta["performance_metric_value"] == metrics["valid_f1"]
+        assert [p.step for p in store.get_metric_history(exp, "valid_f1")] == [0]
         model_file = Path(meta["uri"])  # the version control's content address
         assert hashlib.sha256(model_file.read_bytes()).hexdigest() == meta["hexsha"]
         for split in ("X_train", "X_valid", "X_test", "y_train", "y_valid", "y_test"):
@@ -313,6 +394,10 @@ def test_e2e_model_versions_and_winners(store: Tracker) -> None:
     mv1 = store.get_resource(MODEL, type="model_version", version=1)
     mv2 = store.get_resource(MODEL, type="model_version", version=2)
     assert store.get_metadata(mv1, "status") == "DEPLOYED"  # the first model is always deployed
+    # FileModelRepository: registered, promoted and approved as metadata of the version
+    assert store.get_metadata(mv1, "registered_model") == "XGBoostModelTrainer"
+    assert store.get_metadata(mv1, "promoted_to") == "Production"
+    assert store.get_metadata(mv1, "approved") is True
     assert store.get_currently_deployed_model_version(mv2) == mv1
     assert "model_drift_report" in store.artifacts(mv2)  # compared with the deployed model
 
@@ -328,8 +413,11 @@ def test_e2e_prediction_jobs(store: Tracker) -> None:
         assert store.get_attributes(job)["prediction_count"] == 50
         assert "prediction_checks" in store.artifacts(job)
         # evaluate_ground_truth ran after stop(): load_model rebuilt the trainer to score it
-        assert store.get_metadata(job, "metric_num_ground_truth_observations") == 25
-        assert 0 <= store.get_metadata(job, "metrics")["train"]["accuracy"] <= 1
+        job_metrics = store.get_metrics(job)
+        assert job_metrics["num_ground_truth_observations"] == 25
+        assert job_metrics["num_predictions"] == 50  # log_prediction_metrics
+        assert 0 <= job_metrics["train_accuracy"] <= 1
+        assert sum(store.get_metadata(job, "class_distribution").values()) == pytest.approx(1)
 
 
 def test_e2e_datasets_and_lineage(store: Tracker) -> None:
@@ -428,7 +516,7 @@ def test_e2e_on_s3(s3_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPat
             store.get_resource(MODEL, type="model"), "prediction_job"
         )
         assert job is not None and store.get_prediction_job_model_version(job) == mv
-        assert store.get_metadata(job, "metric_num_ground_truth_observations") == 25
+        assert store.get_metrics(job)["num_ground_truth_observations"] == 25  # a metric series
         dv = store.get_resource("train_data", "dataset_version")
         assert "PassengerId" in Path(store.get_artifact(dv, "data_profile")).read_text()
         assert store.check().ok

@@ -159,3 +159,13 @@ def test_nested_fields_are_columns_everywhere(t: Tracker) -> None:
     assert frame["metadata.params.C"].tolist() == [0.1, 0.2, 0.3]
     assert frame["metadata.params.`odd.key`"].tolist() == [1, 2, 3]
     assert "metadata.params" in found.to_pandas().columns  # default: the flat rows as before
+
+
+def test_lifecycle_filter_expressions_are_checked_too(t: Tracker) -> None:
+    mv = "model_version/titanic@3"
+    with pytest.raises(ExpressionError, match=r"filters: no field 'status'.*attrs\.status"):
+        t.get_prev_resource_version(mv, filters="status = 'FINISHED'")
+    with pytest.raises(ExpressionError, match="strings need quotes: 'dev'"):
+        t.get_prev_resource_version(mv, filters="tags.stage = dev")
+    found = t.get_prev_resource_version(mv, filters="tags.stage = 'dev'")
+    assert found is not None and found.ref == "model_version/titanic@2"

@@ -10,6 +10,7 @@ from tracker.errors import (
     ChecksumMismatch,
     CorruptFile,
     ExpressionError,
+    InvalidArgument,
     InvalidKey,
     InvalidRef,
     KeyCollision,
@@ -24,6 +25,7 @@ from tracker.errors import (
     UntrustedCode,
     VersionControlError,
 )
+from tracker.store.chunks import MetricPoint
 
 __version__ = "0.1.0"
 
@@ -34,9 +36,11 @@ __all__ = [
     "CorruptFile",
     "ExpressionError",
     "FileMetadataTracker",
+    "InvalidArgument",
     "InvalidKey",
     "InvalidRef",
     "KeyCollision",
+    "MetricPoint",
     "MissingDependency",
     "Resource",
     "ResourceNotFound",

@@ -42,6 +42,17 @@ class SourceNotFound(TrackerError, FileNotFoundError):
     """A local file or directory handed to ``log_artifact`` does not exist."""
 
 
+class UnsupportedSource(TrackerError, ValueError):
+    """What ``log_artifact`` was given cannot be copied as it is: a link (without
+    ``follow_symlinks=True``), a FIFO, device or socket, or a file that kept growing; nothing
+    was recorded."""
+
+
+class DestinationExists(TrackerError, FileExistsError):
+    """``get_artifact(dest=...)`` would replace an existing file or folder; pass
+    ``overwrite=True`` (``--force``) to replace it once the new copy is complete and verified."""
+
+
 class InvalidKey(TrackerError, ValueError):
     """An id, key, type or artifact id that cannot name a file (empty, too long, not text)."""
 
@@ -91,3 +102,12 @@ class MissingDependency(TrackerError, ImportError):
 class FieldWarning(UserWarning):
     """A query names a key no record in scope has (``tags.stauts``): it matches nothing, which
     may be right (nothing tagged yet) or a typo; the message suggests the keys that exist."""
+
+
+class DeletionConflict(TrackerError, ValueError):
+    """A deletion or restore that cannot happen now: already deleted, being deleted by another
+    process, a run still running, a version purged from the trash."""
+
+
+class InvalidDuration(TrackerError, ValueError):
+    """An age such as ``30d`` that does not parse (``<number><d|h|m|s>``, or seconds)."""

@@ -94,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         for p in ("process", "train", "deploy", "predict")
     )
     nested = getattr(mt, "metadata_tracker", mt)
+    metrics = runner.metrics_tracker
     runner.build_all()  # ends with runner.stop()
     runner.evaluate_ground_truth()  # after stop(): the tracker opens a new run
     runner.stop()
@@ -106,6 +107,10 @@ def main(argv: list[str] | None = None) -> int:
         "nested_default": nested is not mt,
         "mlflow_imported": sys.modules.get("mlflow") is not None,
         "mlruns": os.path.exists("mlruns"),
+        "metrics_class": type(metrics).__name__,
+        "metrics_module": type(metrics).__module__,
+        "metrics_type": metrics.type,
+        "metrics_shares_store": getattr(metrics, "tracker", None) is getattr(mt, "tracker", 0),
     }
     print("E2E-RESULT " + json.dumps(result), flush=True)
     return 0

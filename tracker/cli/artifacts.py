@@ -12,6 +12,7 @@ store for a local store, in the download cache for a remote one, or under ``--de
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from tracker.cli.common import CSV, JSON, TABLE, add_command, emit, open_store, resolve
@@ -35,7 +36,16 @@ def register(sub: Any) -> None:
     )
     get.add_argument("ref", metavar="REF", help="type/id@version, or type/id for the latest")
     get.add_argument("artifact_id", metavar="ARTIFACT_ID", help="see `tracker artifacts REF`")
-    get.add_argument("--dest", metavar="DIR", help="copy the artifact into this directory")
+    get.add_argument(
+        "--dest",
+        metavar="DIR",
+        help="copy the artifact into this directory (created only once the copy succeeds)",
+    )
+    get.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing DIR/<name> (only once the new copy is complete and verified)",
+    )
 
 
 def artifact_row(aid: str, manifest: dict[str, Any]) -> dict[str, Any]:
@@ -86,6 +96,11 @@ def run_artifacts(args: argparse.Namespace) -> int:
 def run_get(args: argparse.Namespace) -> int:
     tracker = open_store(args)
     ref = resolve(tracker, args.ref).ref
-    path = tracker.get_artifact(ref, args.artifact_id, dest=args.dest)
+    path = tracker.get_artifact(ref, args.artifact_id, dest=args.dest, overwrite=args.force)
+    if args.dest is None and tracker.is_local and path.startswith(tracker.url):
+        sys.stderr.write(
+            "tracker: note: this is the store's own copy (verified); do not modify it, use "
+            "--dest DIR for a copy of your own\n"
+        )
     data = {"ref": ref, "artifact_id": args.artifact_id, "path": path}
     return emit(args, data, lambda: path)

@@ -92,6 +92,36 @@ order-by: comma-separated fields, each FIELD, -FIELD or FIELD asc|desc
 
 # --help epilogs of the commands that do not pass their own (keys of --json, examples)
 EPILOGS: dict[str, str] = {
+    "import": """--json keys: {mlruns, root, dry_run, created, updated, unchanged, metric_points,
+artifact_files, artifact_bytes, skipped: [{path, reason}], notes, ok}.
+
+examples:
+  tracker import mlflow ./mlruns --dry-run          what would come in, nothing written
+  tracker import mlflow ./mlruns                    everything (run again: only what is new)
+  tracker import mlflow ./mlruns --experiment churn --no-copy
+""",
+    "export": """--json keys: {out, experiments, runs, model_versions, skipped} (mlflow).
+
+examples:
+  tracker export mlflow --out ./mlruns-out          MLflow's client and UI read it
+""",
+    "compare": """--json keys: {columns, differences_only, rows: [{key, values, differs, best}]}.
+
+examples:
+  tracker compare experiment/xgb@1 experiment/rf@1
+  tracker compare --where "metadata.f1 >= 0.8" --type experiment --best metadata.f1=max
+""",
+    "ui": """The app binds to 127.0.0.1 unless --host is given, reads the store only and loads
+nothing from outside the machine.
+
+examples:
+  tracker ui                                        prints the URL to open
+  tracker --root s3://bucket/store ui --port 8765
+""",
+    "report": """examples:
+  tracker report --out report/ model_version/titanic@1 model_version/titanic@2
+  tracker report --out report/ --where "tags.status = 'DEPLOYED'"
+""",
     "lineage": """--json keys: {ref, up, down}, each a tree of {ref, relation, links} or null.
 
 examples:
@@ -194,9 +224,10 @@ def root_of(args: argparse.Namespace) -> str:
     return str(getattr(args, "root", None) or default_root())
 
 
-def open_store(args: argparse.Namespace) -> Tracker:
-    """A tracker on an existing store, for reading only (it creates no run and writes nothing)."""
-    tracker = Tracker(root_of(args), git=False)
+def open_store(args: argparse.Namespace, write_caches: bool = True) -> Tracker:
+    """A tracker on an existing store, for reading only (it creates no run; with
+    ``write_caches=False`` it writes nothing at all, not even the query index)."""
+    tracker = Tracker(root_of(args), git=False, write_caches=write_caches)
     tracker.require_store()  # StoreNotFound, or StoreFormatError for a newer store
     return tracker
 

@@ -3,7 +3,8 @@
 Three runs, as three separate scripts would make them: preparing data (two dataset versions with
 a profile and a comparison), training model v1 (three experiments, a winner, lineage, a model
 file, DEPLOYED, a prediction job) and training v2 on the cleaned data (it replaces v1, which is
-RETIRED). Data and metrics are computed from a synthetic Titanic-like table, so they are
+RETIRED). Each experiment logs training curves (loss and accuracy per epoch) as metric
+series. Data and metrics are computed from a synthetic Titanic-like table, so they are
 consistent with each other. Running it again adds new versions. ``--json`` writes ``{root, runs:
 [{run_id, name, created}], deployed, commands}``.
 """
@@ -144,6 +145,36 @@ def evaluate(weights: dict[str, float], rows: list[Row]) -> dict[str, float]:
     }
 
 
+EPOCHS = 25
+
+
+def log_loss(weights: dict[str, float], rows: list[Row]) -> float:
+    total = 0.0
+    for row in rows:
+        p = min(max(score(weights, row), 1e-9), 1 - 1e-9)
+        total -= math.log(p if row["survived"] else 1 - p)
+    return total / max(len(rows), 1)
+
+
+def log_training_curve(
+    t: Tracker, exp: Resource, weights: dict[str, float], train: list[Row], valid: list[Row]
+) -> None:
+    """Metric series: train/valid loss and valid accuracy per epoch as the weights approach
+    their final values (what a real training loop would log with ``log_metrics``)."""
+    for epoch in range(EPOCHS):
+        share = 1 - 0.85 ** (epoch + 1)
+        w = {k: v * share for k, v in weights.items()}
+        t.log_metrics(
+            exp,
+            {
+                "train_loss": log_loss(w, train),
+                "val_loss": log_loss(w, valid),
+                "val_accuracy": evaluate(w, valid)["accuracy"],
+            },
+            step=epoch,
+        )
+
+
 # -- the three runs ------------------------------------------------------------------------------
 def prepare_data(
     root: str, work: str, rng: random.Random
@@ -207,6 +238,7 @@ def train(
             f"{NAME}-{suffix}", type="experiment", parent=mv, algorithm=algorithm
         )
         metrics = evaluate(weights, holdout)
+        log_training_curve(t, exp, weights, data[len(holdout) :], holdout)
         t.log_metadata(exp, "params", params)
         for key, value in metrics.items():
             t.log_metadata(exp, key, value)
@@ -259,6 +291,10 @@ def record_demo(root: str) -> dict[str, Any]:
         second, mv2 = train(root, work, rng, dv2, "v2")  # v2 on the cleaned data, replacing v1
     url = Tracker(root, git=False).url
     base = f"tracker --root {shlex.quote(url)}"
+    # the figure goes next to a local store (not into the working directory)
+    plot_out = (
+        "val_loss.svg" if "://" in url else os.path.join(os.path.dirname(url), "val_loss.svg")
+    )
     commands = [
         f"{base} runs",
         f"{base} ls",
@@ -267,6 +303,9 @@ def record_demo(root: str) -> dict[str, Any]:
         f"{base} diff {first['created'][0]} {mv2.ref}",
         f"{base} find --where \"tags.status = 'DEPLOYED'\"",
         f"{base} artifacts {mv2.ref}",
+        f"{base} metrics experiment/{NAME}-logreg",
+        f"{base} plot experiment/{NAME}-logreg experiment/{NAME}-stumps --key val_loss "
+        f"--out {shlex.quote(plot_out)}",
     ]
     return {"root": url, "runs": [prep, first, second], "deployed": mv2.ref, "commands": commands}
 

@@ -110,6 +110,8 @@ def run_diff(args: argparse.Namespace) -> int:
                 ]
                 for r in rows
             ],
+            keep=3,
+            hint="use --json for every column, or a wider terminal",
         )
 
     return emit(args, data, table)

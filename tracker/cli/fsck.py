@@ -25,7 +25,10 @@ def register(sub: Any) -> None:
             "pointers resolve and artifacts match their sha256, and find leftover temp files. "
             "Exit code 0 when clean, 1 when problems remain. --repair removes only provable "
             "garbage (temp files of dead writers, dangling pointers, broken HEAD hints, artifact "
-            "copies no manifest references), never a key, a resource or an artifact in use."
+            "copies no manifest references), never a key, a resource or an artifact in use; it "
+            "finishes a deletion, restore or gc a crash cut short (or rolls back a deletion that "
+            "had not hidden its version yet) and moves files left in a deleted version into its "
+            "trash entry."
         ),
     )
     parser.add_argument(

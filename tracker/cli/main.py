@@ -33,10 +33,16 @@ COMMAND_MODULES: list[str] = [
     "diff",
     "demo",
     "fsck",
+    "metrics",
     "write",
-    "export",  # issue 17: Parquet export
-    "sql",  # issue 17: DuckDB over the export
+    "importer",
+    "export",  # export mlflow (run by tracker.cli.importer), export parquet (issue 17)
+    "sql",  # issue 17: DuckDB over the Parquet export
+    "compare",
+    "ui",
+    "report",
 ]
+COMMAND_MODULES += ["trash"]  # rm, restore, trash, gc
 
 EPILOG = """examples:
   tracker demo                                  record an example workflow in ./.tracker
@@ -45,7 +51,9 @@ EPILOG = """examples:
   tracker show model_version/titanic            the latest version, in full
   tracker find --where "tags.status = 'DEPLOYED'"
   tracker lineage model_version/titanic@1 --up
+  tracker metrics experiment/xgb --history      a training curve, point by point
   tracker promote model_version/titanic@2       tag it status=DEPLOYED (a run of its own)
+  tracker import mlflow ./mlruns                bring an MLflow file store in
   tracker sql "select ref from versions where \"tags.status\" = 'DEPLOYED'"
 
 the store: --root, else $TRACKER_ROOT, else the nearest .tracker/ in this directory or a parent

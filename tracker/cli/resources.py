@@ -7,7 +7,9 @@ one per series (``versions`` is the count); ``--format csv`` has the same column
 ``version``, ``run_id``, ``parent`` (a ref or null), ``created_at``, ``attrs``, ``tags``,
 ``metadata`` (objects), ``artifacts`` (``{artifact_id: {name, kind, size, files, sha256,
 logged_at}}``, ``files`` being a count), ``children``, ``lineage`` (the versions it was trained on)
-and ``used_by`` (lists of refs). For a run id, see :mod:`tracker.cli.runs`.
+and ``used_by`` (lists of refs), ``metrics`` (``{key: {value, step, timestamp, count}}``: the
+last point of each metric series and how many points it has). For a run id, see
+:mod:`tracker.cli.runs`.
 
 ``find --json``: a list of flat objects, one per version: ``ref``, ``type``, ``id``, ``version``,
 ``run_id``, ``parent``, ``created_at``, then ``tags.<key>``, ``metadata.<key>`` and
@@ -144,6 +146,7 @@ def run_ls(args: argparse.Namespace) -> int:
                 for r in rows
             ],
             empty=f"no resources {what}in {tracker.url}",
+            keep=2,
         )
 
     return emit(args, rows, table, LS_COLUMNS, rows)
@@ -155,7 +158,9 @@ def run_show(args: argparse.Namespace) -> int:
     if is_run_ref(args.ref):
         run = describe_run(tracker, args.ref)
         return emit(args, run, lambda: run_text(run))
-    info = {"kind": "resource", **tracker.describe(resolve(tracker, args.ref))}
+    res = resolve(tracker, args.ref)
+    info = {"kind": "resource", **tracker.describe(res)}
+    info["metrics"] = tracker.metric_summary(res)  # {key: {value, step, timestamp, count}}
     return emit(args, info, lambda: resource_text(info))
 
 
@@ -182,9 +187,10 @@ def resource_text(info: dict[str, Any]) -> str:
             for aid, a in info["artifacts"].items()
         ],
         empty="  (none)",
+        hint="use --json for every column, or a wider terminal",
     )
-    lineage_note = (
-        f"  {len(info['lineage'])} upstream, {len(info['used_by'])} downstream, "
+    lineage_note = text.prose(
+        f"{len(info['lineage'])} upstream, {len(info['used_by'])} downstream, "
         f"{len(info['children'])} children: see `tracker lineage {info['ref']}`"
     )
     parts = [
@@ -192,6 +198,13 @@ def resource_text(info: dict[str, Any]) -> str:
         text.section("attributes", info["attrs"]),
         text.section("tags", info["tags"]),
         text.section("metadata", info["metadata"]),
+        text.section(
+            "metrics (last value)",
+            {
+                k: f"{m['value']!r}  (step {m['step']}, {m['count']} points)"
+                for k, m in info.get("metrics", {}).items()
+            },
+        ),
         f"artifacts\n{artifacts}",
         text.listing("children", info["children"]),
         text.listing("trained on", info["lineage"]),
@@ -224,6 +237,8 @@ def run_find(args: argparse.Namespace) -> int:
             [c.upper() if "." not in c else c for c in shown],
             [[row.get(c) for c in shown] for row in rows],
             empty="no resource versions match",
+            hint="choose them with --columns A,B, use --json or --format csv, or widen the "
+            "terminal",
         )
 
     return emit(args, rows, table, columns, rows)

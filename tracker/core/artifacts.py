@@ -8,17 +8,26 @@ the new one, never a mix, and a crash mid-copy leaves only an unreferenced token
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
 import shutil
+import stat
 import tempfile
 from typing import Any
 
 from tracker.core.items import now
 from tracker.core.progress import progress_bar
 from tracker.core.resource import Resource
-from tracker.errors import ArtifactNotFound, ChecksumMismatch, CorruptFile, SourceNotFound
+from tracker.errors import (
+    ArtifactNotFound,
+    ChecksumMismatch,
+    CorruptFile,
+    DestinationExists,
+    SourceNotFound,
+    UnsupportedSource,
+)
 from tracker.store import Store, paths
 from tracker.store.base import sha256_of as sha256_file
 from tracker.store.codec import dumps, loads
@@ -33,28 +42,89 @@ def _tree_digest(files: list[dict[str, Any]]) -> str:
     return h.hexdigest()
 
 
-def _source_files(source: str) -> list[tuple[str, str]]:
-    """(absolute path, relative posix path) of every file to copy."""
-    if os.path.isfile(source):
-        return [(source, os.path.basename(source))]
-    out = []
-    for dirpath, dirnames, filenames in os.walk(source):
+def _source_files(
+    source: str, follow_symlinks: bool, skip: str | None
+) -> tuple[list[tuple[str, str]], list[str]]:
+    """(absolute path, relative posix path) of every file to copy, and the relative paths left
+    out because they are the store itself (``skip``). Links, FIFOs, sockets and devices are
+    refused, listed, unless ``follow_symlinks`` (links followed; the rest still refused)."""
+    st = os.stat(source) if follow_symlinks else os.lstat(source)
+    if stat.S_ISREG(st.st_mode):
+        return [(source, os.path.basename(os.path.abspath(source)))], []
+    if not stat.S_ISDIR(st.st_mode):
+        what = "a symbolic link" if stat.S_ISLNK(st.st_mode) else "not a regular file or folder"
+        hint = " (pass follow_symlinks=True to copy what it points to)" if "link" in what else ""
+        raise UnsupportedSource(f"{source}: {what}; nothing was recorded{hint}")
+    out: list[tuple[str, str]] = []
+    bad: list[str] = []
+    skipped: list[str] = []
+    seen: set[tuple[int, int]] = set()
+    for dirpath, dirnames, filenames in os.walk(source, followlinks=follow_symlinks):
+        here = os.stat(dirpath)
+        if (here.st_dev, here.st_ino) in seen:  # a link loop: each folder once
+            dirnames[:] = []
+            continue
+        seen.add((here.st_dev, here.st_ino))
         dirnames.sort()
+        for name in list(dirnames):
+            full = os.path.join(dirpath, name)
+            rel = os.path.relpath(full, source).replace(os.sep, "/")
+            if skip is not None and os.path.abspath(full) == skip:
+                dirnames.remove(name)
+                skipped.append(rel)
+            elif os.path.islink(full) and not follow_symlinks:
+                dirnames.remove(name)
+                bad.append(f"{rel} (link to a folder)")
         for name in sorted(filenames):
             full = os.path.join(dirpath, name)
-            if not os.path.isfile(full):
-                continue  # broken links, sockets, fifos
-            out.append((full, os.path.relpath(full, source).replace(os.sep, "/")))
-    return out
+            rel = os.path.relpath(full, source).replace(os.sep, "/")
+            mode = (os.stat(full) if follow_symlinks else os.lstat(full)).st_mode
+            if stat.S_ISREG(mode) and not (os.path.islink(full) and not follow_symlinks):
+                out.append((full, rel))
+            elif stat.S_ISLNK(mode) or os.path.islink(full):
+                bad.append(f"{rel} (symbolic link)")
+            else:
+                bad.append(f"{rel} ({_kind(mode)})")
+    if bad:
+        shown = ", ".join(bad[:10]) + (f" and {len(bad) - 10} more" if len(bad) > 10 else "")
+        raise UnsupportedSource(
+            f"{source}: {len(bad)} entr{'y' if len(bad) == 1 else 'ies'} the tracker does not "
+            f"copy: {shown}. Remove them, or pass follow_symlinks=True to copy what links point "
+            "to (FIFOs, sockets and devices are never copied); nothing was recorded"
+        )
+    return out, skipped
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "device"
+    return "special file"
+
+
+def check_name(name: Any, where: str) -> str:
+    """A file or folder name a manifest may give: one plain segment, never ``.``/``..``."""
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise CorruptFile(f"{where}: artifact name {name!r} is not a plain file name")
+    if os.sep != "/" and (os.sep in name or ":" in name):
+        raise CorruptFile(f"{where}: artifact name {name!r} cannot name a file on this system")
+    return name
 
 
 def safe_relpath(rel: Any, where: str) -> str:
-    """A manifest path must stay inside its artifact directory."""
-    if not isinstance(rel, str) or not rel or rel.startswith(("/", "\\")) or "\\" in rel:
+    """A manifest path must stay inside its artifact directory (every segment a plain name)."""
+    if not isinstance(rel, str) or not rel or rel.startswith("/"):
         raise CorruptFile(f"{where}: artifact file name {rel!r} is not a relative path")
-    parts = rel.split("/")
-    if any(p in ("", ".", "..") for p in parts) or ":" in parts[0] or "\0" in rel:
-        raise CorruptFile(f"{where}: artifact file name {rel!r} would leave its directory")
+    for part in rel.split("/"):
+        try:
+            check_name(part, where)
+        except CorruptFile:
+            raise CorruptFile(
+                f"{where}: artifact file name {rel!r} would leave its directory"
+            ) from None
     return rel
 
 
@@ -68,40 +138,78 @@ class Artifacts:
         )
         self.progress = progress
 
+    def _inside_store(self, path: str) -> bool:
+        """Whether ``path`` (after links) lies in a local store's root: never a source to copy
+        in (the store would grow into itself) nor a destination to copy out to."""
+        root = self.store.local_path("")
+        if root is None:
+            return False
+        inside = os.path.realpath(root)
+        return os.path.commonpath([inside, os.path.realpath(path)]) == inside
+
     # -- write -----------------------------------------------------------------------------------
     def log(
-        self, res: Resource, artifact_id: str, source: str | os.PathLike[str], run_id: str
+        self,
+        res: Resource,
+        artifact_id: str,
+        source: str | os.PathLike[str],
+        run_id: str,
+        follow_symlinks: bool = False,
     ) -> None:
         assert res.version is not None
         src = os.fspath(source)
-        if not os.path.exists(src):
-            raise SourceNotFound(
-                f"log_artifact({res.ref}, {artifact_id!r}): no file or directory at {src!r}"
-            )
+        what = f"log_artifact({res.ref}, {artifact_id!r})"
+        if not os.path.lexists(src):
+            raise SourceNotFound(f"{what}: no file or directory at {src!r}")
         mpath = paths.manifest_file(res.type, res.id, res.version, artifact_id)
         token = f"{now():%Y%m%dT%H%M%S}-{secrets.token_hex(4)}"
         target = paths.artifact_dir(res.type, res.id, res.version, artifact_id, token)
-        files = []
-        sources = _source_files(src)
+        store_root = self.store.local_path("")
+        if self._inside_store(src):
+            raise UnsupportedSource(f"{what}: {src!r} lies inside the store; log a copy")
+        try:
+            sources, skipped = _source_files(src, follow_symlinks, store_root)
+        except OSError as exc:
+            raise UnsupportedSource(f"{what}: cannot read {src!r}: {exc.strerror}") from exc
+        name = os.path.basename(os.path.abspath(src)) or artifact_id
+        for _, rel in sources:  # every name must come back out: checked before any copy
+            safe_relpath(rel, what)
+            paths.encode_relpath(rel)
+        check_name(name, what)
+        for full, _ in sources:  # an unreadable file is named now, before anything is copied
+            try:
+                with open(full, "rb"):
+                    pass
+            except OSError as exc:
+                raise UnsupportedSource(
+                    f"{what}: cannot read {full!r} ({exc.strerror or exc}); nothing was recorded"
+                ) from exc
+        files: list[dict[str, Any]] = []
         total = sum(os.path.getsize(full) for full, _ in sources)
         with progress_bar(total, f"upload {artifact_id}", self.progress) as bar:
             for full, rel in sources:
-                size = os.path.getsize(full)
-                digest = self.store.upload(full, f"{target}/{paths.encode_relpath(rel)}", bar)
+                try:
+                    digest, size = self.store.upload(
+                        full, f"{target}/{paths.encode_relpath(rel)}", bar
+                    )
+                except PermissionError as exc:
+                    raise UnsupportedSource(f"{what}: cannot read {full!r}: {exc}") from exc
                 files.append({"path": rel, "size": size, "sha256": digest})
         is_dir = os.path.isdir(src)
         manifest = {
             "id": artifact_id,
-            "name": os.path.basename(os.path.normpath(src)) or artifact_id,
+            "name": name,
             "kind": "dir" if is_dir else "file",
             "token": token,
             "files": files,
-            "size": total,
+            "size": sum(int(f["size"]) for f in files),
             "sha256": _tree_digest(files) if is_dir else files[0]["sha256"],
             "source": os.path.abspath(src),
             "logged_at": now(),
             "run_id": run_id,
         }
+        if skipped:
+            manifest["excluded"] = skipped  # the store's own folder is never copied into it
         old = self._manifest_or_none(mpath, artifact_id)
         self.store.write(mpath, dumps(manifest))
         if old is not None and old.get("token") and old["token"] != token:
@@ -156,14 +264,27 @@ class Artifacts:
                 out[aid] = doc
         return out
 
-    def get(self, res: Resource, artifact_id: str, dest: str | os.PathLike[str] | None) -> str:
-        """A verified local path to the artifact (a file, or a directory for a directory)."""
+    def get(
+        self,
+        res: Resource,
+        artifact_id: str,
+        dest: str | os.PathLike[str] | None,
+        overwrite: bool = False,
+    ) -> str:
+        """A verified local path to the artifact (a file, or a directory for a directory).
+
+        With ``dest``, the copy goes to ``dest/<name>``: an existing file or folder there is
+        never touched unless ``overwrite``, and then replaced only once the new copy is complete
+        and verified; ``dest`` is created only for a copy that succeeds, and never inside the
+        store. Without ``dest``, a local store returns its own (verified) copy's path, which
+        must not be modified; a remote one a copy in the cache."""
         assert res.version is not None
         doc = self.manifest(res, artifact_id)
         base = paths.artifact_dir(res.type, res.id, res.version, artifact_id, doc["token"])
-        name = safe_relpath(doc.get("name") or artifact_id, "manifest name")
+        name = check_name(doc.get("name") or artifact_id, "manifest name")
         local = self.store.local_path(base)
-        if dest is None and local is not None:
+        encoded = any(paths.encode_relpath(f["path"]) != f["path"] for f in doc["files"])
+        if dest is None and local is not None and not encoded:
             for f in doc["files"]:
                 stored = f"{base}/{paths.encode_relpath(f['path'])}"
                 if self.store.is_symlink(stored):
@@ -179,9 +300,25 @@ class Artifacts:
             target = os.path.join(self.cache_dir, str(doc["sha256"]), name)
             if self._cached(doc, target, res, artifact_id):
                 return target
-        else:
-            target = os.path.join(os.path.abspath(os.fspath(dest)), name)
-        return self._fetch(doc, base, target, res, artifact_id)
+            return self._fetch(doc, base, target, res, artifact_id, replace=True)
+        folder = os.path.abspath(os.fspath(dest))
+        if self._inside_store(folder):
+            raise DestinationExists(
+                f"get_artifact({res.ref}, {artifact_id!r}): destination {folder} lies inside "
+                "the store; choose a folder outside it"
+            )
+        if os.path.lexists(folder) and not os.path.isdir(folder):
+            raise DestinationExists(
+                f"get_artifact({res.ref}, {artifact_id!r}): destination {folder} is a file, not "
+                "a folder; pass a folder (the artifact is written into it)"
+            )
+        target = os.path.join(folder, name)
+        if os.path.lexists(target) and not overwrite:
+            raise DestinationExists(
+                f"get_artifact({res.ref}, {artifact_id!r}): {target} already exists; pass "
+                "overwrite=True (`tracker get --force`) to replace it, or another destination"
+            )
+        return self._fetch(doc, base, target, res, artifact_id, replace=overwrite)
 
     def _cached(self, doc: dict[str, Any], target: str, res: Resource, aid: str) -> bool:
         """A cached copy is reused only when it still matches the manifest (no download)."""
@@ -197,8 +334,19 @@ class Artifacts:
             return False
         return True
 
-    def _fetch(self, doc: dict[str, Any], base: str, target: str, res: Resource, aid: str) -> str:
+    def _fetch(
+        self,
+        doc: dict[str, Any],
+        base: str,
+        target: str,
+        res: Resource,
+        aid: str,
+        replace: bool,
+    ) -> str:
+        """Download into a staging folder next to ``target``, verify, then move into place; a
+        folder created for it is removed again when the copy fails."""
         parent = os.path.dirname(target)
+        created = _missing_dirs(parent)
         os.makedirs(parent, exist_ok=True)
         staging = tempfile.mkdtemp(prefix=".tmp-", dir=parent)
         try:
@@ -207,15 +355,49 @@ class Artifacts:
                     rel = f["path"] if doc["kind"] == "dir" else "file"
                     out = os.path.join(staging, *rel.split("/"))
                     os.makedirs(os.path.dirname(out), exist_ok=True)
-                    self.store.download(f"{base}/{paths.encode_relpath(f['path'])}", out, bar)
+                    try:
+                        self.store.download(f"{base}/{paths.encode_relpath(f['path'])}", out, bar)
+                    except FileNotFoundError:
+                        raise ChecksumMismatch(
+                            f"artifact {aid!r} of {res.ref}: file {f['path']!r} is missing from "
+                            "the store (run `tracker fsck`); log it again"
+                        ) from None
                     _verify(out, f, res, aid)
             produced = os.path.join(staging, "file") if doc["kind"] == "file" else staging
-            if os.path.isdir(target) and not os.path.islink(target):
-                shutil.rmtree(target)
-            os.replace(produced, target)
-        finally:
+            if os.path.lexists(target):
+                if not replace:
+                    raise DestinationExists(f"{target} appeared meanwhile; nothing was replaced")
+                old = tempfile.mkdtemp(prefix=".tmp-old-", dir=parent)
+                os.replace(target, os.path.join(old, "previous"))  # aside, then swap in
+                os.replace(produced, target)
+                _remove(old)
+            else:
+                os.replace(produced, target)
+        except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
+            for folder in created:
+                with contextlib.suppress(OSError):
+                    os.rmdir(folder)  # only if still empty
+            raise
+        shutil.rmtree(staging, ignore_errors=True)
         return target
+
+
+def _missing_dirs(path: str) -> list[str]:
+    """The folders ``os.makedirs(path)`` would create, deepest first."""
+    out = []
+    while path and not os.path.lexists(path):
+        out.append(path)
+        parent = os.path.dirname(path)
+        if parent == path:
+            break
+        path = parent
+    return out
+
+
+def _remove(path: str) -> None:
+    """Remove a tree without following links (``shutil.rmtree`` is link-safe on Linux)."""
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _verify(path: str, f: dict[str, Any], res: Resource, aid: str) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
 
 from tracker.store import Store, paths
@@ -65,21 +66,24 @@ class ChangeLog:
         self._files: dict[tuple[str, str, int], tuple[int, list[str]]] = {}
         self._last: dict[tuple[str, str, int], float] = {}
         self._clock = 0.0
+        self._lock = threading.Lock()  # metric flushes come from a timer thread too
 
     def before(self, rtype: str, rid: str, version: int) -> None:
         """Call before writing a key of the version: records the change unless a recent line
         of ours already covers it."""
         if os.getpid() != self.pid:  # a forked child must not rewrite its parent's files
             self._reset()
-        last = self._last.get((rtype, rid, version))
-        if last is None or time.time() - last >= self.window / 2:
-            self._append(rtype, rid, version)
+        with self._lock:
+            last = self._last.get((rtype, rid, version))
+            if last is None or time.time() - last >= self.window / 2:
+                self._append(rtype, rid, version)
 
     def after(self, rtype: str, rid: str, version: int) -> None:
         """Call after the write: a write that took long gets a line newer than its data."""
-        last = self._last.get((rtype, rid, version))
-        if last is not None and time.time() - last >= self.window / 2:
-            self._append(rtype, rid, version)
+        with self._lock:
+            last = self._last.get((rtype, rid, version))
+            if last is not None and time.time() - last >= self.window / 2:
+                self._append(rtype, rid, version)
 
     def _append(self, rtype: str, rid: str, version: int) -> None:
         chunk = paths.chunk_of(version)

@@ -14,9 +14,15 @@ its target is still missing after the pointer was seen (targets are always writt
 artifact is missing only if it is still missing when looked up again.
 
 Problem kinds: ``temp-file``, ``unparsable``, ``identity``, ``bad-hint``, ``bad-snapshot``
-(derived data: repairable), ``bad-pointer``, ``dangling-pointer``, ``orphan-version``,
+(derived data: repairable), ``bad-chunk`` (a metric chunk that does not decode exactly),
+``bad-compaction`` (a metric key's derived ``compact.tsv``: repairable), ``bad-pointer``,
+``dangling-pointer``, ``orphan-version``,
 ``bad-manifest``, ``artifact-missing``, ``artifact-size``, ``artifact-checksum``,
-``orphan-artifact``, ``symlink``, ``special-file``, ``unknown``.
+``orphan-artifact``, ``symlink``, ``special-file``, ``unknown``; and for the trash (see
+:mod:`tracker.core.trash`): ``trash-incomplete`` (a deletion, restore or gc cut short: repair
+finishes it, or rolls back a deletion that had not written its tombstone yet), ``deleted-leftover``
+(a file in, or a pointer into, a deleted version: moved into its trash entry), ``trash-claim`` and
+``trash-orphan`` (what a cut-short restore or gc leaves: removed).
 """
 
 from __future__ import annotations
@@ -31,14 +37,16 @@ from typing import Any
 
 from tracker.core.artifacts import safe_relpath
 from tracker.core.changes import parse as parse_changes
+from tracker.core.check_trash import TRASH_KINDS, TrashChecks
 from tracker.core.index import is_chunk
-from tracker.core.items import SNAPSHOT, parse_snapshot
+from tracker.core.items import SNAPSHOT, Items, parse_snapshot
 from tracker.core.runs import _alive
-from tracker.errors import CorruptFile, TrackerError
-from tracker.store import Store, paths
+from tracker.errors import CorruptFile, StoreError, TrackerError
+from tracker.store import Store, chunks, paths
 from tracker.store.base import TMP_PREFIX, Entry
 from tracker.store.base import sha256_of as sha256_file
 from tracker.store.codec import loads
+from tracker.store.jsonform import from_json
 
 GRACE_SECONDS = 3600.0
 _BATCH = 256  # files read at once
@@ -78,7 +86,7 @@ class Report:
         }
 
 
-class Checker:
+class Checker(TrashChecks):
     def __init__(
         self,
         store: Store,
@@ -95,6 +103,8 @@ class Checker:
         self.prefetched: dict[str, bytes | None] = {}
         self.odd: dict[str, tuple[str, str]] = {}
         self.empty_versions: list[str] = []
+        self.tombstones: dict[str, str] = {}  # version dir -> trash id of its deletion
+        self.trash_states: dict[str, str] = {}  # trash id -> state of its entry
 
     def problem(self, path: str, kind: str, detail: str, repairable: bool = False) -> None:
         self.report.problems.append(Problem(path, kind, detail, repairable))
@@ -104,6 +114,7 @@ class Checker:
         self.report.files = len(self.files)
         odd = self.odd = self._not_regular()  # never opened: links lead anywhere, FIFOs block
         self._prefetch(odd)
+        self._find_tombstones()
         referenced_tokens: set[str] = set()
         for rel, entry in sorted(self.files.items()):
             name = rel.rsplit("/", 1)[-1]
@@ -114,6 +125,7 @@ class Checker:
             else:
                 referenced_tokens |= self._file(rel)
         self._orphan_artifacts(referenced_tokens)
+        self._orphan_trash()
         self._local_directories()
         return self.report
 
@@ -143,6 +155,7 @@ class Checker:
             for rel, entry in sorted(self.files.items())
             if rel.endswith(".yaml")
             and not _is_temp(rel)
+            and not (rel.startswith(paths.TRASH + "/") and "/files/" in rel)  # never checked
             and entry.size <= _PREFETCH_MAX
             and rel not in skip
         ]
@@ -150,7 +163,7 @@ class Checker:
             batch = names[i : i + _BATCH]
             try:
                 self.prefetched.update(self.store.read_many(batch))
-            except CorruptFile:
+            except (CorruptFile, StoreError):  # each is read again alone, and reported
                 continue
 
     def _old(self, mtime: float) -> bool:
@@ -164,12 +177,20 @@ class Checker:
         self.problem(rel, "temp-file", "left by an unfinished write", repairable=dead or old)
 
     def _doc(self, rel: str) -> Any:
-        try:  # a StoreError (the store cannot be read) is not damage: it ends the check
+        """The parsed YAML document, or None after reporting why a reader would refuse it
+        (unparsable, empty, unreadable): every file the store reads holds a mapping."""
+        try:
             data = self.prefetched.pop(rel) if rel in self.prefetched else self.store.read(rel)
-            return loads(data or b"", rel)
+            doc = loads(data or b"", rel)
         except CorruptFile as exc:
             self.problem(rel, "unparsable", str(exc))
             return None
+        except StoreError as exc:  # this file only: listed, and the check goes on
+            self.problem(rel, "unreadable", str(exc))
+            return None
+        if doc is None:
+            self.problem(rel, "empty", "an empty file (truncated?); reads of it fail")
+        return doc
 
     def _file(self, rel: str) -> set[str]:
         parts = rel.split("/")
@@ -181,6 +202,16 @@ class Checker:
             data = self.store.read(rel) or b""
             if not data.strip().isdigit():
                 self.problem(rel, "bad-hint", f"HEAD holds {data[:20]!r}, not a version", True)
+            elif int(data) > 0 and "/".join([*parts[:3], str(int(data)), "resource.yaml"]) not in (
+                self.files
+            ):
+                self.problem(
+                    rel,
+                    "bad-hint",
+                    f"HEAD names version {int(data)}, which does not "
+                    "exist (removed by hand?); readers fall back to listing",
+                    True,
+                )
         elif parts[0] == paths.RESOURCES and len(parts) == 4 and _INDEX.fullmatch(parts[3]):
             # the query index is a cache: a broken one is garbage, rebuilt by the next find
             if not is_chunk(self.store.read(rel) or b""):
@@ -194,7 +225,13 @@ class Checker:
                     rel, "bad-changes", "not a change log; delete it with the index-*.json beside"
                 )
         elif parts[0] == paths.RESOURCES and len(parts) >= 5 and parts[3].isdigit():
+            vdir = "/".join(parts[:4])
+            if vdir in self.tombstones and parts[4:] != ["resource.yaml"]:
+                self._leftover(rel, vdir)
+                return set()
             return self._version_file(rel, parts)
+        elif parts[0] == paths.TRASH:
+            self._trash_file(rel, parts)
         else:
             self.problem(rel, "unknown", "a file the store layout does not have")
         return set()
@@ -227,18 +264,62 @@ class Checker:
                 self.problem(rel, "identity", f"does not describe {rtype}/{rid}@{version}")
         elif rest == [SNAPSHOT]:
             try:  # derived data: removing a broken one only costs speed
-                parse_snapshot(self.store.read(rel) or b"", rel)
+                snap = parse_snapshot(self.store.read(rel) or b"", rel)
             except CorruptFile as exc:  # not a StoreError: a failed read proves no damage
                 self.problem(rel, "bad-snapshot", str(exc), repairable=True)
+            else:
+                self._compare_snapshot(rel, vdir, snap)
         elif len(rest) == 2 and rest[0] in _ITEM_KINDS:
             self._key_file(rel, rest[1])
         elif len(rest) == 2 and rest[0] == "manifests":
             return self._manifest(rel, vdir, rest[1])
         elif len(rest) == 3 and rest[0] in _LINK_KINDS:
             self._pointer(rel, rest[1], rest[2])
+        elif len(rest) == 3 and rest[0] == paths.METRICS:
+            self._metric_file(rel, rest[1], rest[2])
         elif not (len(rest) >= 4 and rest[0] == "artifacts"):  # those: see _orphan_artifacts
             self.problem(rel, "unknown", "a file the version layout does not have")
         return set()
+
+    def _compare_snapshot(self, rel: str, vdir: str, snap: dict[str, Any]) -> None:
+        """Each entry whose stamp still matches its file must say what the file says (a
+        reader trusts it on the stamp alone); a mismatch is repaired by rebuilding."""
+        for inner, held in snap["files"].items():
+            entry = self.files.get(f"{vdir}/{inner}")
+            if not isinstance(held, dict) or entry is None or held.get("stamp") != entry.stamp:
+                continue  # stale entries are never used: no harm
+            try:
+                data = self.prefetched.get(f"{vdir}/{inner}")
+                actual = loads(
+                    data if data is not None else self.store.read(f"{vdir}/{inner}") or b"", inner
+                )
+                claimed = from_json({k: v for k, v in held.items() if k != "stamp"}, rel)
+            except (CorruptFile, StoreError, ValueError, TypeError):
+                continue  # the file itself is reported on its own
+            if claimed != actual:
+                self.problem(
+                    rel,
+                    "stale-snapshot",
+                    f"its entry for {inner} differs from the file (forged or damaged); "
+                    "--repair rebuilds the snapshot",
+                    repairable=True,
+                )
+                return
+
+    def _metric_file(self, rel: str, segment: str, name: str) -> None:
+        """A chunk must decode exactly (``bad-chunk``: data, never removed); a compacted file
+        is derived (``bad-compaction``: removing it only costs speed)."""
+        try:
+            data = self.store.read(rel) or b""
+            if name == chunks.COMPACT:
+                chunks.decode_compact(data, rel, segment)
+            else:
+                chunks.decode_chunk(data, rel, segment, name)
+        except CorruptFile as exc:  # not a StoreError: a failed read proves no damage
+            if name == chunks.COMPACT:
+                self.problem(rel, "bad-compaction", str(exc), repairable=True)
+            else:
+                self.problem(rel, "bad-chunk", str(exc))
 
     def _key_file(self, rel: str, name: str) -> None:
         doc = self._doc(rel)
@@ -259,6 +340,8 @@ class Checker:
         # now was created meanwhile; one still missing after the pointer was seen never will be
         if target not in self.files and not self.store.exists(target):
             self.problem(rel, "dangling-pointer", f"{ptype}/{pid}@{pver} does not exist", True)
+        elif target.rsplit("/", 1)[0] in self.tombstones:
+            self._leftover(rel, target.rsplit("/", 1)[0])
 
     def _manifest(self, rel: str, vdir: str, name: str) -> set[str]:
         """Check one manifest and its files; returns the copy it references. A manifest that is
@@ -368,18 +451,40 @@ class Checker:
             )
 
     def repair(self) -> None:
-        for p in self.report.problems:
-            if not p.repairable:
+        # finished trash entries first: the leftovers of a deletion they finish are then garbage
+        order = sorted(self.report.problems, key=lambda p: p.kind != "trash-incomplete")
+        finished = set()
+        for p in order:
+            if p.kind == "trash-incomplete" and p.repairable:
+                finished.add(paths.decode(p.path.split("/")[1]))
+        for p in order:
+            leftover_done = p.kind == "deleted-leftover" and self._leftover_trash(p) in finished
+            if not (p.repairable or leftover_done):
+                continue
+            if p.kind in TRASH_KINDS:
+                self._repair_trash(p)
+                self.report.repaired.append(p)
                 continue
             if p.kind == "orphan-artifact" and self._referenced_now(p.path):
                 continue  # its manifest was written meanwhile: in use after all
             if p.kind == "orphan-version":
                 self._remove_empty_dirs(p.path)
+            elif p.kind == "stale-snapshot":
+                self._rebuild_snapshot(p.path)
             else:
                 self.store.remove(p.path, recursive=p.kind == "orphan-artifact")
             self.report.repaired.append(p)
         repaired = {id(p) for p in self.report.repaired}
         self.report.problems = [p for p in self.report.problems if id(p) not in repaired]
+
+    def _rebuild_snapshot(self, rel: str) -> None:
+        """Write the snapshot again from the key files (read afresh, not from the old one)."""
+        vdir = rel.rsplit("/", 1)[0]
+        self.store.remove(rel)
+        doc = loads(self.store.read(f"{vdir}/resource.yaml") or b"", f"{vdir}/resource.yaml")
+        Items(self.store).snapshot(
+            vdir, (*_ITEM_KINDS, "manifests"), resource=doc if isinstance(doc, dict) else None
+        )
 
     def _referenced_now(self, base: str) -> bool:
         """Whether the manifest of the artifact copy at ``base`` names it (read again now)."""

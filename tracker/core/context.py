@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 from tracker.core.artifacts import Artifacts
 from tracker.core.changes import ChangeLog
 from tracker.core.items import Items
+from tracker.core.metrics import Metrics
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
-from tracker.core.resources import Resources
+from tracker.core.resources import TOMBSTONE, Resources
 from tracker.core.runs import Runs
 from tracker.errors import InvalidRef, ResourceNotFound, StoreFormatError, StoreNotFound
 from tracker.store import open_store, paths
@@ -50,6 +51,7 @@ class TrackerContext:
         cache_dir: str | None = None,
         progress: bool = True,
         trusted_modules: tuple[str, ...] | list[str] = (),
+        write_caches: bool = True,
         **_ignored: Any,
     ) -> None:
         self._store = open_store(resolve_root(root), storage_options, fsync)
@@ -60,7 +62,12 @@ class TrackerContext:
         self._artifacts = Artifacts(self._store, cache_dir, progress)
         self._runs = Runs(self._store, self._items, run_name, git_path, git)
         self._runs.on_exit = self._stop_with
+        # metric series (tracker.core.metrics); their writes log changes for the query index
+        self._metrics = Metrics(self._store, self._run, changes=self._changes)
         self.trusted_modules = tuple(trusted_modules)
+        # whether reads may store derived caches (the query index); False keeps a reader such
+        # as `tracker ui` from writing anything at all into the store
+        self.write_caches = write_caches
         self._format_checked = False
         self._format_written = False
 
@@ -107,6 +114,11 @@ class TrackerContext:
         return self._runs.ensure()
 
     @property
+    def is_local(self) -> bool:
+        """Whether the store is a local directory (artifacts are then read in place)."""
+        return self._store.is_local
+
+    @property
     def run_id(self) -> str | None:
         """The id of the open run, or None before the first write and after ``stop()``."""
         return self._runs.current
@@ -130,7 +142,7 @@ class TrackerContext:
                 return self._latest(rtype, rid)
             found = self._resources.get(rtype, rid, version)
             if found is None:
-                raise ResourceNotFound(f"no resource {resource} in {self.url}; see `tracker ls`")
+                raise ResourceNotFound(self._missing(rtype, rid, version))
             return found
         raise InvalidRef(
             f"expected a resource or a ref string like 'model_version/titanic@3', got "
@@ -138,8 +150,7 @@ class TrackerContext:
         )
 
     def _latest(self, rtype: str, rid: str) -> Resource:
-        version = self._resources.latest_version(rtype, rid)
-        found = self._resources.get(rtype, rid, version) if version else None
+        found = self._resources.latest_live(rtype, rid)
         if found is None:
             raise ResourceNotFound(
                 f"no resource {rtype}/{rid} in {self.url}; see `tracker ls {rtype}`"
@@ -148,10 +159,25 @@ class TrackerContext:
 
     def _full(self, res: Resource) -> Resource:
         """``res`` with its run_id and parent, read from its (immutable) resource file."""
-        found = self._resources.get(res.type, res.id, res.version or 0)
+        found = self._live(res)
         if found is None:
             raise ResourceNotFound(f"no resource {res.ref} in {self.url}")
         return found
+
+    def _missing(self, rtype: str, rid: str, version: int) -> str:
+        """Why ``type/id@version`` cannot be read (only on the error path: one read more)."""
+        ref = Resource(rtype, rid, version).ref
+        raw = self._resources.raw_doc(rtype, rid, version)
+        if raw is not None and TOMBSTONE in raw:
+            return (
+                f"{ref} was deleted from {self.url}; see `tracker trash`, "
+                f"and `tracker restore {ref}` to bring it back"
+            )
+        return f"no resource {ref} in {self.url}; see `tracker ls`"
+
+    def _live(self, res: Resource) -> Resource | None:
+        """``res`` in full when it exists and is not deleted (one read), else None."""
+        return self._resources.get(res.type, res.id, res.version or 0)
 
     def _value(self, res: Resource, key: str, kinds: tuple[str, ...]) -> Any:
         """The value of ``key`` in the first of ``kinds`` (tags, metadata, attrs) that has it."""

@@ -57,7 +57,7 @@ class Scope:
 RESOURCES = Scope(
     "resource versions",
     ("ref", "type", "id", "version", "run_id", "parent", "created_at"),
-    ("tags", "metadata", "attrs"),
+    ("tags", "metadata", "attrs", "metrics"),  # metrics.<key>: last value (tracker.core.metrics)
     ("attrs.status", "attrs.end_time", "attrs.run_status"),
 )
 RUNS = Scope(

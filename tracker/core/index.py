@@ -11,6 +11,13 @@ are validated one by one (stale: read anew); versions without an entry (new ones
 concurrently on object stores. Entries younger than ``RACY_SECONDS`` are not stored, so a coarse
 filesystem clock cannot hide a change (git's "racy clean" rule).
 
+Every write that changes what ``find`` sees of a version logs a change line first: keys (tags,
+metadata, attributes, tag deletion), metric chunks and their compaction (``metrics.<key>``), a
+deletion's tombstone and a restore. A deleted version's entry is ``"r": null`` (its validator
+includes ``resource.yaml``, which a tombstone or a restore replaces). A record larger than
+``ENTRY_MAX`` is not stored (read from its files each time); an entry of the wrong shape is a
+miss (the version is read anew), never a crash; an unreadable chunk is an empty one.
+
 Each chunk records the change-log position it is valid for, so readers racing to rewrite it
 (atomic replace, last writer wins) always leave a consistent file; writers of keys never touch
 it, and deleting it only costs speed. A chunk only walked in part (``limit``) keeps its old
@@ -32,24 +39,32 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from tracker.core.changes import parse, window
-from tracker.errors import TrackerError
+from tracker.errors import CorruptFile, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import Entry
 from tracker.store.jsonform import from_json, to_json
 
 RACY_SECONDS = 3.0
-FORMAT = 4
+FORMAT = 5
+ENTRY_MAX = 64 * 1024  # JSON bytes of one version's record; larger ones are not indexed
 _MEMOS = 8  # remembered test results per chunk
-_DIRS = ("/attrs", "/tags", "/metadata")  # a new one of these changes its stat from None
+_RESOURCE = "/resource.yaml"  # replaced by a deletion's tombstone (and back by a restore)
+_DIRS = ("/attrs", "/tags", "/metadata", "/metrics", _RESOURCE)  # a new dir: stat from None
+_DELETED = b', "r": null}'  # how an entry of a deleted version ends (see _deleted_entry)
+_SECTIONS = ("tags", "metadata", "attrs", "metrics")
 _PARALLEL = 16  # concurrent version reads on object stores
 _SERIES_WALK = 50  # more unknown versions than this on S3: one listing of the series
+
+
+class Gone(LookupError):
+    """A version whose stored entry was unusable turned out deleted when read anew."""
 
 
 class Candidate:
     """One version's record, parsed and decoded only when asked (``text`` is its stored entry).
     A damaged entry is not an error: the version is read anew through ``rebuild``."""
 
-    __slots__ = ("_entry", "_record", "rebuild", "text", "version", "where")
+    __slots__ = ("_entry", "_record", "ident", "rebuild", "text", "version", "where")
 
     def __init__(
         self,
@@ -57,11 +72,22 @@ class Candidate:
         record: dict[str, Any] | None,
         text: bytes,
         where: str,
-        rebuild: Callable[[int], dict[str, Any]] | None = None,
+        rebuild: Callable[[int], dict[str, Any] | None] | None = None,
+        ident: tuple[str, str] | None = None,
     ):
         self.version, self._record, self.text, self.where = version, record, text, where
         self.rebuild = rebuild
+        self.ident = ident  # (type, id) the entry must name
         self._entry: Any = None
+
+    def _shaped(self, record: Any) -> bool:
+        """Whether a stored record has the shape ``find`` builds (this version's identity,
+        mappings for its sections): a wrong shape is a miss, never a crash."""
+        if not isinstance(record, dict) or record.get("version") != self.version:
+            return False
+        if self.ident is not None and (record.get("type"), record.get("id")) != self.ident:
+            return False
+        return all(isinstance(record.get(k), dict) for k in _SECTIONS)
 
     def _json(self) -> Any:
         if self._entry is None:
@@ -69,7 +95,7 @@ class Candidate:
                 entry = json.loads(self.text)["r"]
                 if not isinstance(entry, dict) or not isinstance(entry.get("doc", {}), dict):
                     raise TypeError("not an entry")
-            except (ValueError, TypeError, KeyError):
+            except (ValueError, TypeError, KeyError, RecursionError):
                 entry = {"whole": None}  # unusable: read the version anew (see record)
             self._entry = entry
         return self._entry
@@ -92,7 +118,7 @@ class Candidate:
                 if tuple(path[:n]) == field[:n]:
                     return None
         doc = entry.get("doc")
-        return doc if isinstance(doc, dict) else None
+        return doc if self._shaped(doc) else None
 
     @property
     def record(self) -> dict[str, Any]:
@@ -101,11 +127,17 @@ class Candidate:
             try:
                 if entry.get("whole", "") is None:
                     raise TypeError("damaged entry")
-                self._record = dict(from_json(entry, self.where))
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError, TrackerError):
+                record = from_json(entry, self.where)
+                if not self._shaped(record):
+                    raise TypeError("not the record of this version")
+                self._record = dict(record)
+            except Exception:  # a damaged cache entry: read the version anew
                 if self.rebuild is None:
                     raise
-                self._record = self.rebuild(self.version)
+                rebuilt = self.rebuild(self.version)
+                if rebuilt is None:  # deleted since: nothing the entry said holds
+                    raise Gone(f"{self.where}: version {self.version} is gone") from None
+                self._record = rebuilt
         return self._record
 
 
@@ -121,9 +153,13 @@ class SeriesIndex:
         rtype: str,
         rid: str,
         top: int,
-        build: Callable[[int], dict[str, Any]],
+        build: Callable[[int], dict[str, Any] | None],
+        write: bool = True,
     ) -> None:
+        """``build(v)`` reads a version's record (None: deleted or not there); ``write=False``
+        stores no chunk (a reader that must write nothing)."""
         self.store, self.rtype, self.rid, self.top, self.build = store, rtype, rid, top, build
+        self.write = write
         self.window = window(store)
         self.now = time.time()
         self.marks: dict[int, dict[str, Entry]] = {}  # chunk -> change file name -> entry
@@ -168,7 +204,11 @@ class SeriesIndex:
         remembered: Callable[[], bool] | None,
     ) -> Generator[Candidate, None, None]:
         path = paths.index_chunk(self.rtype, self.rid, chunk)
-        stored = _load(self.store.read(path))
+        try:
+            data = self.store.read(path)
+        except CorruptFile:  # too large, a link, not a file: a broken cache is rebuilt
+            data = None
+        stored = _load(data)
         suspects, position, settled = self._suspects(chunk, stored["marks"])
         lo = chunk * paths.INDEX_CHUNK + 1
         hi = min(self.top, lo + paths.INDEX_CHUNK - 1)
@@ -212,21 +252,26 @@ class SeriesIndex:
                     cand: Candidate | None
                     if v in built:
                         record, text = built[v]
-                        if checked[v] is not None:
-                            entries[name] = (
-                                f'{{"v": {json.dumps(checked[v])}, "r": {text}}}'.encode()
-                            )
+                        if checked[v] is not None and len(text) <= ENTRY_MAX:
+                            entries[name] = _entry_text(checked[v], text)
                             changed = True
                         elif entries.pop(name, None) is not None:
                             changed = True
+                        if record is None:  # deleted (or its creator died before writing it)
+                            continue
                         cand = Candidate(v, record, b"", path)
                         ok = test is None or test(cand)
+                    elif entries[name].endswith(_DELETED):
+                        continue
                     elif known is not None and v <= upto and trust():  # nothing to parse
                         ok = v in known
-                        cand = Candidate(v, None, entries[name], path, self.build) if ok else None
+                        cand = self._candidate(v, entries[name], path) if ok else None
                     else:
-                        cand = Candidate(v, None, entries[name], path, self.build)
-                        ok = test is None or test(cand)
+                        cand = self._candidate(v, entries[name], path)
+                        try:
+                            ok = test(cand) if test is not None else bool(cand.record)
+                        except Gone:
+                            continue
                     if ok and cand is not None:
                         passed.append(v)
                         yield cand
@@ -258,11 +303,14 @@ class SeriesIndex:
         done = False
         try:
             for v in sorted(known, reverse=descending):
-                yield Candidate(v, None, _entry(stored, v) or b"", path, self.build)
+                yield self._candidate(v, _entry(stored, v) or b"", path)
             done = True
         finally:
             if done and settled and position != stored["marks"]:
                 self._save(path, position, _entries(stored), stored["memo"])
+
+    def _candidate(self, version: int, text: bytes, path: str) -> Candidate:
+        return Candidate(version, None, text, path, self.build, (self.rtype, self.rid))
 
     def _suspects(self, chunk: int, seen: dict[str, Any]) -> tuple[set[int], dict[str, Any], bool]:
         """Versions named by change lines this chunk has not settled; the position to record
@@ -278,7 +326,10 @@ class SeriesIndex:
             or seen[name][1] != seen[name][2]
         ]
         prefix = paths.changes_dir(self.rtype, self.rid)
-        data = self.store.read_many([f"{prefix}/{n}" for n in to_read]) if to_read else {}
+        try:
+            data = self.store.read_many([f"{prefix}/{n}" for n in to_read]) if to_read else {}
+        except CorruptFile:  # one is not a readable file: none is trusted (all re-validated)
+            data = {}
         settled = True
         for name, entry in current.items():
             if name not in to_read:
@@ -320,9 +371,18 @@ class SeriesIndex:
         out: list[Any] = []
         for suffix in _DIRS:
             entry = self.store.stat(vdir + suffix)
-            if entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
+            if suffix == _RESOURCE:
+                # replaced only whole (a tombstone, a restore) while the old file still
+                # exists, so the inode always differs: no racy-clock window to wait out
+                if entry is None:
+                    return None  # not (yet) a version: nothing to remember
+            elif entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
                 return None
             out.append(None if entry is None else [entry.mtime_ns, entry.ino])
+        for entry in self.store.list(vdir + "/" + paths.METRICS, detail=True):  # one per key
+            if now - entry.mtime_ns < RACY_SECONDS * 1e9:
+                return None
+            out.append([entry.name, entry.mtime_ns, entry.ino])
         return out
 
     def _version_files(self, version: int) -> list[tuple[str, Entry]]:
@@ -340,7 +400,7 @@ class SeriesIndex:
                 out.setdefault(version, []).append((rest, entry))
         return out
 
-    def _build_many(self, versions: list[int]) -> dict[int, tuple[dict[str, Any], str]]:
+    def _build_many(self, versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
         """``{version: (record, its JSON form as text)}``, read anew."""
         if self.store.is_local:
             if len(versions) >= _FORK_BATCH and (self._pool is not None or _workers() > 1):
@@ -352,7 +412,7 @@ class SeriesIndex:
             records = pool.map(self.build, versions)
             return {v: _built(r) for v, r in zip(versions, records, strict=True)}
 
-    def _build_forked(self, versions: list[int]) -> dict[int, tuple[dict[str, Any], str]]:
+    def _build_forked(self, versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
         """Many new versions on a local disk (the first find after a burst): read them in forked
         worker processes, one slice each (parsing is CPU-bound; threads would share one core)."""
         global _FORKED_BUILD
@@ -363,7 +423,7 @@ class SeriesIndex:
             self._pool = ProcessPoolExecutor(self._nworkers, mp_context=context)
         step = -(-len(versions) // self._nworkers)
         slices = [versions[i : i + step] for i in range(0, len(versions), step)]
-        out: dict[int, tuple[dict[str, Any], str]] = {}
+        out: dict[int, tuple[dict[str, Any] | None, str]] = {}
         for part in self._pool.map(_forked_build, slices):
             out.update(part)
         return out
@@ -376,6 +436,8 @@ class SeriesIndex:
     def _save(
         self, path: str, marks: dict[str, Any], entries: dict[str, bytes], memo: dict[str, Any]
     ) -> None:
+        if not self.write:
+            return
         with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
             self.store.write(path, dump_chunk(marks, entries, memo))
             self.saved += 1
@@ -417,7 +479,7 @@ def _parse(data: bytes) -> dict[str, Any] | None:
         return None
     try:
         head = json.loads(data[:cut])
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     if (
         not isinstance(head, dict)
@@ -479,13 +541,21 @@ def _validator(entries: dict[str, bytes], version: int) -> Any:
         return None
     try:
         entry = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    return entry.get("v") if isinstance(entry, dict) and isinstance(entry.get("r"), dict) else None
+    if not isinstance(entry, dict) or not (entry.get("r") is None or isinstance(entry["r"], dict)):
+        return None
+    return entry.get("v") if "r" in entry else None
+
+
+def _entry_text(validator: Any, text: str) -> bytes:
+    """A stored entry: the validator, then the record's JSON (``null``: deleted, see
+    ``_DELETED``)."""
+    return f'{{"v": {json.dumps(validator)}, "r": {text}}}'.encode()
 
 
 _FORK_BATCH = 128  # new local versions in one batch before reading them in worker processes
-_FORKED_BUILD: Callable[[int], dict[str, Any]] | None = None  # inherited by forked workers
+_FORKED_BUILD: Callable[[int], dict[str, Any] | None] | None = None  # inherited by forked workers
 
 
 def _workers() -> int:
@@ -496,13 +566,13 @@ def _workers() -> int:
     return min(4, os.cpu_count() or 1)
 
 
-def _forked_build(versions: list[int]) -> dict[int, tuple[dict[str, Any], str]]:
+def _forked_build(versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
     assert _FORKED_BUILD is not None
     return {v: _built(_FORKED_BUILD(v)) for v in versions}
 
 
-def _built(record: dict[str, Any]) -> tuple[dict[str, Any], str]:
-    return record, json.dumps(to_json(record))
+def _built(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
+    return record, "null" if record is None else json.dumps(to_json(record))
 
 
 def _batches(items: list[int], cap: int) -> Iterator[list[int]]:

@@ -25,6 +25,8 @@ from tracker.store.codec import MAX_FILE_BYTES, dump_record, loads, to_plain
 from tracker.store.jsonform import from_json, to_json
 
 SNAPSHOT = "snapshot.json"
+SNAPSHOT_ENTRY_MAX = 64 * 1024  # JSON bytes of one key file in the snapshot; larger: by reference
+SNAPSHOT_MAX = 16 * 1024 * 1024  # the whole snapshot stays far below the read bound
 _CACHE_SIZE = 20_000  # parsed documents remembered by stamp (write-through and read)
 
 
@@ -139,13 +141,16 @@ class Items:
         pending, self._pending = self._pending, None
         if pending is not None and pending[0] == (path, entry.stamp):
             return pending[1]
-        data = self._recall(path, entry)
-        if data is None:
-            data = self.store.read(path)
+        try:  # derived data: one that cannot be read or parsed is ignored, never an error
+            data = self._recall(path, entry)
             if data is None:
-                return {"files": {}}
-            self._remember(path, entry.stamp, data)
-        return parse_snapshot(data, path)
+                data = self.store.read(path)
+                if data is None:
+                    return {"files": {}}
+                self._remember(path, entry.stamp, data)
+            return parse_snapshot(data, path)
+        except CorruptFile:
+            return {"files": {}}
 
     def resource_doc(self, vdir: str, listing: dict[str, Entry]) -> dict[str, Any] | None:
         """The version's ``resource.yaml`` as the snapshot holds it (None without one): saves
@@ -158,7 +163,10 @@ class Items:
         held = loaded.get("resource")
         if not isinstance(held, dict):
             return None
-        doc = from_json(held, f"{vdir}/{SNAPSHOT}")
+        try:
+            doc = from_json(held, f"{vdir}/{SNAPSHOT}")
+        except Exception:  # a wrong shape in a derived file is a miss
+            return None
         return doc if isinstance(doc, dict) else None
 
     def _docs(
@@ -176,8 +184,10 @@ class Items:
                 continue
             cached = snap.get(rel)
             if isinstance(cached, dict) and cached.get("stamp") == entry.stamp:
-                out[rel] = (entry, from_json(cached, f"{vdir}/{SNAPSHOT}"))
-                continue
+                held = _derived(cached, f"{vdir}/{SNAPSHOT}", kind, name)
+                if held is not None:
+                    out[rel] = (entry, held)
+                    continue
             known = self._recall(f"{vdir}/{rel}", entry)
             if known is not None:
                 out[rel] = (entry, copy.deepcopy(known) if fresh else known)
@@ -212,7 +222,15 @@ class Items:
         (immutable) ``resource`` document. Incremental: only files changed since the previous
         snapshot (and not written by us) are read."""
         docs = self._docs(vdir, kinds, self.listing(vdir, kinds), fresh=False)
-        files = {rel: {"stamp": e.stamp, **to_json(doc)} for rel, (e, doc) in docs.items()}
+        files = {}
+        total = 0
+        for rel, (e, doc) in docs.items():
+            held = {"stamp": e.stamp, **to_json(doc)}
+            size = len(json.dumps(held, ensure_ascii=False))
+            if size > SNAPSHOT_ENTRY_MAX or total + size > SNAPSHOT_MAX:
+                continue  # large values stay in their key file only: a reader reads it there
+            files[rel] = held
+            total += size
         snap: dict[str, Any] = {"written_at": now().isoformat(), "files": files}
         if resource is not None:
             snap["resource"] = to_json(resource)
@@ -231,12 +249,23 @@ def _checked(doc: Any, kind: str, name: str, where: str) -> Any:
     field = "id" if kind == "manifests" else "key"
     if not isinstance(doc, dict) or field not in doc:
         raise CorruptFile(f"{where}: expected a mapping with {field!r}; run `tracker fsck`")
+    if kind != "manifests" and "value" not in doc:  # the same rule as a single read
+        raise CorruptFile(f"{where}: expected a mapping with 'key' and 'value'; run `tracker fsck`")
     if doc[field] != name:
         raise KeyCollision(
             f"{where} holds {field} {doc[field]!r} but its name says {name!r} (a "
             "case-insensitive filesystem?); run `tracker fsck`"
         )
     return doc
+
+
+def _derived(cached: dict[str, Any], where: str, kind: str, name: str) -> Any:
+    """A key file's document as the snapshot holds it, or None when its shape is wrong (a
+    derived entry that is not what it should be is a miss: the key file is read instead)."""
+    try:  # the same shape rule as the key file itself (_checked), a failure being a miss
+        return _checked(from_json(cached, where), kind, paths.decode(name[: -len(".yaml")]), where)
+    except Exception:
+        return None
 
 
 def values(records: dict[str, dict[str, Any]]) -> dict[str, Any]:

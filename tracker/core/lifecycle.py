@@ -14,6 +14,7 @@ from typing import Any
 
 from tracker.core.context import TrackerContext
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
+from tracker.core.results import LineageTree
 from tracker.core.runs import CRASHED, FAILED
 from tracker.errors import InvalidRef
 
@@ -68,8 +69,10 @@ class LifecycleMixin(TrackerContext):
         expr = None
         if isinstance(filters, str):
             from tracker.core.expr import parse
+            from tracker.core.fields import RESOURCES, check_static
 
             expr = parse(filters)
+            check_static(RESOURCES, expr, (), what="filters")  # a misspelt field is an error
         for cand in self._earlier(res):
             if isinstance(filters, Mapping) and any(
                 self._value(cand, str(k), ("tags",)) != v for k, v in filters.items()
@@ -79,7 +82,10 @@ class LifecycleMixin(TrackerContext):
                 continue
             if expr is not None and not expr.evaluate(self._record(cand)):
                 continue
-            found.append(self._full(cand))
+            live = self._live(cand)  # a deleted version (tombstone) is skipped
+            if live is None:
+                continue
+            found.append(live)
             if len(found) >= num:
                 break
         if num > 1:
@@ -96,21 +102,23 @@ class LifecycleMixin(TrackerContext):
         memo: dict[str, str | None] = {}
         for cand in self._earlier(res):
             status = self._value(cand, "status", ("tags", "metadata"))
-            if status == "DEPLOYED":
-                return self._full(cand)
+            if status == "DEPLOYED" and (live := self._live(cand)) is not None:
+                return live
             if status == "PROMOTED" and promoted is None:
-                promoted = cand
+                promoted = self._live(cand)
             if previous is None and self._run_ok(cand, memo):
-                previous = cand
-        chosen = promoted or previous
-        return self._full(chosen) if chosen is not None else None
+                previous = self._live(cand)
+        return promoted or previous
 
     def get_prediction_job_model_version(
         self, prediction_job: Any, *args: Any, **kwargs: Any
     ) -> Resource | None:
         """The model version a prediction job was created under (its parent), or None."""
         job = self._resolve(prediction_job)
-        return self._resolve(job.parent) if job.parent else None
+        if not job.parent:
+            return None
+        ptype, pid, pver = parse_ref(job.parent)
+        return self._live(Resource(ptype, pid, pver))  # None once that version is deleted
 
     def get_latest_model_resource(
         self, model: Any, type: str, *args: Any, **kwargs: Any
@@ -124,7 +132,7 @@ class LifecycleMixin(TrackerContext):
         best: tuple[Any, Resource] | None = None
         for mv in self._earlier(Resource(MODEL, name, None), inclusive=True):
             for child in self._resources.links(mv, "children", type):
-                doc = self._resources.doc(child.type, child.id, child.version or 0)
+                doc = self._resources.doc(child.type, child.id, child.version or 0, fresh=True)
                 if doc is None:
                     continue
                 stamp = (str(doc.get("created_at")), child.id, child.version)
@@ -145,8 +153,9 @@ class LifecycleMixin(TrackerContext):
             with contextlib.suppress(InvalidRef):  # not a ref after all: an id holding '/'
                 return self._resolve(winner)
         kids = [r for r in self._resources.links(mv, "children", "experiment") if r.id == winner]
-        if kids:
-            return self._full(kids[-1])
+        for kid in reversed(kids):
+            if (live := self._live(kid)) is not None:
+                return live
         return self._latest("experiment", winner)
 
     def build_model_lineage(
@@ -191,7 +200,7 @@ class LifecycleMixin(TrackerContext):
                 node["links"].append(walk(nxt, rel, level + 1))
             return node
 
-        return walk(root, "self", 0)
+        return LineageTree(walk(root, "self", 0))
 
     def _neighbours(self, res: Resource, direction: str) -> list[tuple[str, Resource]]:
         if direction == UP:
@@ -199,7 +208,9 @@ class LifecycleMixin(TrackerContext):
             full = self._resources.get(res.type, res.id, res.version or 0)
             if full is not None and full.parent:
                 ptype, pid, pver = parse_ref(full.parent)
-                out.append(("parent", Resource(ptype, pid, pver)))
+                parent = self._live(Resource(ptype, pid, pver))
+                if parent is not None:  # a deleted parent is left out of the tree
+                    out.append(("parent", parent))
             out += [("trained_on", r) for r in self._resources.links(res, "lineage")]
             return out
         return [("child", r) for r in self._resources.links(res, "children")] + [

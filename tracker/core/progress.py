@@ -33,9 +33,12 @@ MANY = 2000  # versions: below this a find is over before a bar would help
 
 
 @contextmanager
-def progress_iter(total: int, desc: str, enabled: bool = True) -> Iterator[Callable[[], None]]:
-    """Yields a ``tick()`` to call once per item; a bar shows for ``MANY`` items or more."""
-    if not enabled or total < MANY or not _interactive():
+def progress_iter(
+    total: int, desc: str, enabled: bool = True, minimum: int | None = None, unit: str = "version"
+) -> Iterator[Callable[[], None]]:
+    """Yields a ``tick()`` to call once per item; a bar shows for ``minimum`` (default
+    ``MANY``) items or more."""
+    if not enabled or total < (MANY if minimum is None else minimum) or not _interactive():
         yield _nothing
         return
     try:
@@ -43,7 +46,7 @@ def progress_iter(total: int, desc: str, enabled: bool = True) -> Iterator[Calla
     except ImportError:
         yield _nothing
         return
-    bar = tqdm(total=total, desc=desc, unit="version", leave=False)
+    bar = tqdm(total=total, desc=desc, unit=unit, leave=False)
     try:
         yield lambda: bar.update(1)
     finally:

@@ -16,16 +16,18 @@ from tracker.core.context import TrackerContext
 from tracker.core.expr import parse, parse_order
 from tracker.core.exprtree import OrderKey, order_records
 from tracker.core.fields import RESOURCES, RUNS, Presence, check_static, did_you_mean, suggest
-from tracker.core.index import Candidate, SeriesIndex
+from tracker.core.index import Candidate, Gone, SeriesIndex
 from tracker.core.items import values
 from tracker.core.progress import progress_iter
 from tracker.core.resource import Resource
 from tracker.core.results import Results
 from tracker.core.runs import run_record
-from tracker.errors import FieldWarning, InvalidArgument
+from tracker.errors import FieldWarning, InvalidArgument, ResourceNotFound
 from tracker.store import paths
+from tracker.store.base import Entry
 
-_ITEM_ROOTS = ("tags", "metadata", "attrs")
+_ITEM_ROOTS = ("tags", "metadata", "attrs", "metrics")
+_KEY_ROOTS = ("tags", "metadata", "attrs")  # metrics are read by tracker.core.metrics
 VERSION_ORDER = (("version",), ("created_at",))
 
 
@@ -66,13 +68,30 @@ class QueryMixin(TrackerContext):
     def _record(self, res: Resource, items: bool = True) -> dict[str, Any]:
         """The flat view of a version that ``where`` expressions and ``to_pandas`` see."""
         assert res.version is not None
-        vdir = paths.version_dir(res.type, res.id, res.version)
-        listing = self._items.listing(vdir, _ITEM_ROOTS) if items else None
-        if listing is not None:  # a closed version's snapshot holds resource.yaml: no YAML parse
+        doc = self._resources.doc(res.type, res.id, res.version) or {}
+        return self._flat(res, doc, items)
+
+    def _live_record(self, res: Resource, items: bool = True) -> dict[str, Any] | None:
+        """:meth:`_record` of a version that exists and is not deleted (read afresh), else None."""
+        assert res.version is not None
+        listing = None
+        if items:  # a closed version's snapshot holds resource.yaml: no YAML parse
+            vdir = paths.version_dir(res.type, res.id, res.version)
+            listing = self._items.listing(vdir, _KEY_ROOTS)
             held = self._items.resource_doc(vdir, listing)
             if held is not None:
                 self._resources.remember(res.type, res.id, res.version, held)
-        doc = self._resources.doc(res.type, res.id, res.version) or {}
+        doc = self._resources.doc(res.type, res.id, res.version, fresh=True)
+        return None if doc is None else self._flat(res, doc, items, listing)
+
+    def _flat(
+        self,
+        res: Resource,
+        doc: dict[str, Any],
+        items: bool,
+        listing: dict[str, Entry] | None = None,
+    ) -> dict[str, Any]:
+        assert res.version is not None
         record: dict[str, Any] = {
             "ref": res.ref,
             "type": res.type,
@@ -83,10 +102,17 @@ class QueryMixin(TrackerContext):
             "created_at": doc.get("created_at"),
         }
         if items:
-            loaded = self._items.load(vdir, _ITEM_ROOTS, listing)
+            vdir = paths.version_dir(res.type, res.id, res.version)
+            if listing is None:
+                listing = self._items.listing(vdir, _KEY_ROOTS)
+            loaded = self._items.load(vdir, _KEY_ROOTS, listing)
             record["tags"] = values(loaded["tags"])
             record["metadata"] = values(loaded["metadata"])
             record["attrs"] = {**(doc.get("attributes") or {}), **values(loaded["attrs"])}
+            # last value per metric key; an object store's listing already holds the chunks
+            whole = None if self._store.is_local else listing
+            last = self._metrics.last_values((res.type, res.id, res.version), whole)
+            record["metrics"] = {k: v["value"] for k, v in last.items()}
         return record
 
     def _series_tops(self, type: str | None, id: str | None) -> list[tuple[str, str, int]]:
@@ -99,7 +125,12 @@ class QueryMixin(TrackerContext):
 
     def _index(self, rtype: str, rid: str, top: int) -> SeriesIndex:
         return SeriesIndex(
-            self._store, rtype, rid, top, lambda v: self._record(Resource(rtype, rid, v))
+            self._store,
+            rtype,
+            rid,
+            top,
+            lambda v: self._live_record(Resource(rtype, rid, v)),
+            write=self.write_caches,  # False: a reader that writes nothing (`tracker ui`)
         )
 
     def find(
@@ -147,8 +178,13 @@ class QueryMixin(TrackerContext):
                 walk = self._index(rtype, rid, top).walk(
                     descending, test, str(expr or ""), remembered=settled
                 )
-                for taken, cand in enumerate(walk, 1):
-                    records.append(cand.record)
+                taken = 0
+                for cand in walk:
+                    try:
+                        records.append(cand.record)
+                    except Gone:  # a damaged entry of a version deleted since
+                        continue
+                    taken += 1
                     if early and taken >= (limit or 0):
                         stopped = True
                         break  # this series gave enough
@@ -181,7 +217,10 @@ class QueryMixin(TrackerContext):
         presence = Presence(RUNS, check_static(RUNS, expr, keys))
         records = []
         for run_id in self._runs.ids():
-            doc = self._runs.read(run_id)
+            try:
+                doc = self._runs.read(run_id)
+            except ResourceNotFound:
+                continue  # being deleted: its run.yaml moves to the trash first
             rec = run_record(doc)
             presence.add(rec)
             if expr is None or expr.evaluate(rec):
@@ -203,7 +242,10 @@ class QueryMixin(TrackerContext):
         """The flat row (as in ``runs``) of every run, oldest first."""
         self._check_format()
         for run_id in self._runs.ids():
-            doc = self._runs.read(run_id)
+            try:
+                doc = self._runs.read(run_id)
+            except ResourceNotFound:
+                continue  # being deleted: its run.yaml moves to the trash first
             full = {**doc, **run_record(doc)}
             yield flat_row({k: full.get(k) for k in (*RUNS.scalars, "attrs")})
 
@@ -246,7 +288,8 @@ class QueryMixin(TrackerContext):
         rows = []
         for rtype in [type] if type else self._resources.types():
             for rid in self._resources.ids(rtype):
-                latest = self._resources.latest_version(rtype, rid)
+                live = self._resources.latest_live(rtype, rid)
+                latest = live.version if live is not None and live.version else 0
                 doc = self._resources.doc(rtype, rid, latest) if latest else None
                 if doc is None:
                     continue

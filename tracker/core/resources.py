@@ -20,15 +20,26 @@ from tracker.store import Store, paths
 from tracker.store.codec import dumps, loads, to_plain
 
 _PROBE_BEFORE_LIST = 8
-_DOCS = 20_000  # resource.yaml documents remembered (they are immutable)
+_DOCS = 20_000  # resource.yaml documents remembered (bounded: a find over 100,000 versions)
+TOMBSTONE = "deleted"  # the key a deleted version's resource.yaml holds (see tracker.core.trash)
+
+
+def _marked(data: bytes) -> bool:
+    """Whether ``resource.yaml`` bytes may hold the tombstone key (a top-level ``deleted:``);
+    a false yes only costs a parse."""
+    marker = TOMBSTONE.encode() + b":"
+    return data.startswith(marker) or b"\n" + marker in data
 
 
 class Resources:
     def __init__(self, store: Store, changes: ChangeLog | None = None) -> None:
         self.store = store
         self.changes = changes
-        # resource.yaml is immutable; oldest first, evicted in O(1)
-        self._docs: OrderedDict[tuple[str, str, int], dict[str, Any]] = OrderedDict()
+        # resource.yaml, parsed, with its bytes (None: taken from a snapshot, bytes unknown);
+        # oldest first, evicted in O(1)
+        self._docs: OrderedDict[tuple[str, str, int], tuple[bytes | None, dict[str, Any]]] = (
+            OrderedDict()
+        )
 
     # -- create ----------------------------------------------------------------------------------
     def create(
@@ -48,7 +59,7 @@ class Resources:
             )
         paths.encode(rtype, "type"), paths.encode(rid, "id")  # validate before any write
         attrs = to_plain(attributes, "attributes") if attributes else {}
-        version = self._head(rtype, rid) + 1
+        version = self._trusted_head(rtype, rid) + 1
         for attempt in range(1_000_000):
             if attempt == _PROBE_BEFORE_LIST:
                 version = max(version, self._max_listed(rtype, rid) + 1)
@@ -66,7 +77,7 @@ class Resources:
             if self.store.create(where, data):
                 break
             version += 1
-        self._docs[(rtype, rid, version)] = doc
+        self._keep((rtype, rid, version), (data, doc))
         if self.changes is not None:  # its keys come next: one change line covers them
             self.changes.before(rtype, rid, version)
         self.store.write(paths.head_file(rtype, rid), str(version).encode())
@@ -84,14 +95,40 @@ class Resources:
         self.store.create(path, b"")
 
     # -- read ------------------------------------------------------------------------------------
-    def doc(self, rtype: str, rid: str, version: int) -> dict[str, Any] | None:
+    def doc(self, rtype: str, rid: str, version: int, fresh: bool = False) -> dict[str, Any] | None:
+        """``resource.yaml`` of a live version; None when missing or deleted (a tombstone).
+
+        Remembered per process with its bytes (the file is immutable until a deletion replaces
+        it with its tombstone); ``fresh`` reads the bytes again, which every lookup by ref does,
+        so a version deleted by another process is never served from memory. Unchanged bytes
+        reuse the parsed document: a fresh lookup costs one small read, no YAML parse.
+        """
         key = (rtype, rid, version)
-        if key in self._docs:
-            return self._docs[key]
+        known = self._docs.get(key)
+        if known is not None and not fresh:
+            return known[1]
         where = paths.resource_file(rtype, rid, version)
         data = self.store.read(where)
-        if data is None:
+        if known is not None and data is not None and data == known[0]:
+            return known[1]
+        if known is not None and known[0] is None and data is not None and not _marked(data):
+            self._keep(key, (data, known[1]))  # the snapshot's copy, and no tombstone: no parse
+            return known[1]
+        doc = None if data is None else self._parse(data, where, rtype, rid, version)
+        if doc is None or TOMBSTONE in doc:
+            self._docs.pop(key, None)
             return None
+        self._keep(key, (data, doc))
+        return doc
+
+    def raw_doc(self, rtype: str, rid: str, version: int) -> dict[str, Any] | None:
+        """``resource.yaml`` as stored, a tombstone included (None when missing)."""
+        where = paths.resource_file(rtype, rid, version)
+        data = self.store.read(where)
+        return None if data is None else self._parse(data, where, rtype, rid, version)
+
+    @staticmethod
+    def _parse(data: bytes, where: str, rtype: str, rid: str, version: int) -> dict[str, Any]:
         doc = loads(data, where)
         if (
             not isinstance(doc, dict)
@@ -103,27 +140,35 @@ class Resources:
                 f"{where}: holds {doc!r:.120} instead of {rtype}/{rid}@{version}; "
                 "run `tracker fsck`"
             )
-        if len(self._docs) >= _DOCS:  # bounded: a find over 100,000 versions must not keep all
-            self._docs.popitem(last=False)
-        self._docs[key] = doc
         return doc
+
+    def _keep(self, key: tuple[str, str, int], value: tuple[bytes | None, dict[str, Any]]) -> None:
+        self._docs.pop(key, None)
+        if len(self._docs) >= _DOCS:
+            self._docs.popitem(last=False)
+        self._docs[key] = value
+
+    def forget(self, rtype: str, rid: str, version: int) -> None:
+        self._docs.pop((rtype, rid, version), None)
 
     def remember(self, rtype: str, rid: str, version: int, doc: dict[str, Any]) -> None:
         """Take a copy of ``resource.yaml`` found elsewhere (the snapshot), if it is that one."""
-        if (doc.get("type"), doc.get("id"), doc.get("version")) == (rtype, rid, version):
-            if len(self._docs) >= _DOCS:
-                self._docs.popitem(last=False)
-            self._docs.setdefault((rtype, rid, version), doc)
+        key = (rtype, rid, version)
+        if (doc.get("type"), doc.get("id"), doc.get("version")) == key and key not in self._docs:
+            self._keep(key, (None, doc))
 
     def get(self, rtype: str, rid: str, version: int) -> Resource | None:
-        doc = self.doc(rtype, rid, version)
+        """The live version (read afresh: one read), or None when missing or deleted."""
+        doc = self.doc(rtype, rid, version, fresh=True)
         if doc is None:
             return None
         return Resource(rtype, rid, version, doc.get("run_id"), doc.get("parent"))
 
     def latest_version(self, rtype: str, rid: str) -> int:
-        """The newest version number (0 when the series does not exist)."""
-        version = self._head(rtype, rid)
+        """The newest version number (0 when the series does not exist): the ``HEAD`` hint once
+        its version is confirmed to exist, then probed upwards; a hint above the newest version
+        (removed by hand, or a hostile ``HEAD``) falls back to listing, never a wrong answer."""
+        version = self._trusted_head(rtype, rid)
         if version == 0:
             return self._max_listed(rtype, rid)
         for _ in range(_PROBE_BEFORE_LIST):
@@ -131,6 +176,14 @@ class Resources:
                 return version
             version += 1
         return self._max_listed(rtype, rid)
+
+    def latest_live(self, rtype: str, rid: str) -> Resource | None:
+        """The newest version that is not deleted: one read more per deleted version on top."""
+        for version in range(self.latest_version(rtype, rid), 0, -1):
+            found = self.get(rtype, rid, version)
+            if found is not None:
+                return found
+        return None
 
     def versions(self, rtype: str, rid: str) -> list[int]:
         return sorted(
@@ -142,15 +195,23 @@ class Resources:
     def _head(self, rtype: str, rid: str) -> int:
         data = self.store.read(paths.head_file(rtype, rid))
         try:
-            return int(data or 0)
+            return max(0, int(data or 0))
         except ValueError:
             return 0
 
+    def _trusted_head(self, rtype: str, rid: str) -> int:
+        """The hint when its version exists (one read, which callers then find cached), else
+        the newest listed version (0 for a new series)."""
+        head = self._head(rtype, rid)
+        if head and self.doc(rtype, rid, head) is None:
+            return self._max_listed(rtype, rid)
+        return head
+
     def _max_listed(self, rtype: str, rid: str) -> int:
         """The newest listed version that has its resource file (a directory without one, left
-        by damage or a foreign tool, is not a version)."""
+        by damage or a foreign tool, is not a version; a deleted one keeps its number)."""
         for version in reversed(self.versions(rtype, rid)):
-            if self.doc(rtype, rid, version) is not None:
+            if self.raw_doc(rtype, rid, version) is not None:
                 return version
         return 0
 

@@ -63,3 +63,12 @@ class Results(list[Any]):
         if columns is not None:
             return pd.DataFrame(columns_of(self.rows, columns), columns=list(columns))
         return pd.DataFrame(self.rows)
+
+
+class LineageTree(dict[str, Any]):
+    """What ``lineage()`` returns: the tree as a plain dict that a notebook draws as a tree."""
+
+    def _repr_html_(self) -> str:
+        from tracker.view.html import lineage_html
+
+        return lineage_html(self)

@@ -285,6 +285,19 @@ def _register_exit(runs: Runs) -> None:
     atexit.register(_stop_all)
 
 
+def _forget_in_child() -> None:
+    """A forked child must not end, close or write as its parent's run: it starts its own run
+    on its first write (and the parent's run still reads CRASHED if the parent is killed)."""
+    for r in list(_LIVE):
+        r.current = None
+        r.created = []
+        r._failed = False
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
+
+
 def _stop_all() -> None:
     for r in list(_LIVE):
         try:

@@ -15,13 +15,24 @@ from tracker.base import BaseMetadataTracker
 from tracker.core import gitinfo
 from tracker.core.check import GRACE_SECONDS, Report
 from tracker.core.check import check as check_store
+from tracker.core.compare import Comparison
+from tracker.core.deleting import DeletionMixin
 from tracker.core.items import LINK_KINDS, now, values
 from tracker.core.lifecycle import LifecycleMixin
 from tracker.core.loading import LoadingMixin
+from tracker.core.metrics_api import MetricsMixin
 from tracker.core.query import QueryMixin
 from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
 from tracker.core.runs import FAILED, FINISHED
-from tracker.errors import ArtifactNotFound, ResourceNotFound, UnsupportedValue, VersionControlError
+from tracker.errors import (
+    ArtifactNotFound,
+    CorruptFile,
+    InvalidArgument,
+    KeyCollision,
+    ResourceNotFound,
+    UnsupportedValue,
+    VersionControlError,
+)
 from tracker.store import paths
 from tracker.store.codec import to_plain
 
@@ -29,7 +40,9 @@ ITEM_KINDS = ("attrs", "tags", "metadata")
 CLOSED = "FINISHED"
 
 
-class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadataTracker):
+class FileMetadataTracker(
+    LifecycleMixin, QueryMixin, LoadingMixin, DeletionMixin, MetricsMixin, BaseMetadataTracker
+):
     """A metadata tracker whose store is a directory or any fsspec URL.
 
     ``root``: a path or URL (default ``$TRACKER_ROOT``, else the nearest ``.tracker/`` here or
@@ -45,17 +58,31 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         self._stop_with(status)
 
     def _stop_with(self, status: str) -> None:
+        failure: BaseException | None = None
+        try:
+            self._metrics.flush()  # metric points buffered by this process (tracker.core.metrics)
+        except Exception as exc:  # kept in the buffer; the run's end is still recorded
+            failure = exc
         if self._runs.current is None:
+            if failure is not None:
+                raise failure
             return
         run_id = self._runs.current
         for rtype, rid, version in self._runs.created:
             res = Resource(rtype, rid, version)
             path = paths.item_file(rtype, rid, version, "attrs", "run_status")
-            self._changes.before(rtype, rid, version)
-            self._items.write(path, "run_status", status, run_id)
-            self._changes.after(rtype, rid, version)
-            self._close(res, status, refresh=True)
+            try:
+                self._changes.before(rtype, rid, version)
+                self._items.write(path, "run_status", status, run_id)
+                self._changes.after(rtype, rid, version)
+                self._close(res, status, refresh=True)
+            except (CorruptFile, KeyCollision):
+                continue  # someone's damaged file: no snapshot for it (fsck reports it)
+            except Exception as exc:  # the store failed: still try to record the run's end
+                failure = failure or exc
         self._runs.stop(status)
+        if failure is not None:
+            raise failure
 
     def __enter__(self) -> FileMetadataTracker:
         return self
@@ -140,6 +167,7 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
                 return
         else:
             self._write_items(res, "attrs", {"end_time": now(), "status": status})
+        self._metrics.compact((res.type, res.id, res.version))  # flush + compact.tsv per key
         doc = self._resources.doc(res.type, res.id, res.version)
         self._items.snapshot(vdir, (*ITEM_KINDS, "manifests"), resource=doc)
 
@@ -222,7 +250,13 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         self._changes.after(res.type, res.id, res.version)
 
     def log_metadata(self, resource: Any, id: str, data: Any, *args: Any, **kwargs: Any) -> None:
-        """Store ``data`` under metadata ``id`` (last writer wins)."""
+        """Store ``data`` under metadata ``id`` (last writer wins). A value per step is a metric:
+        ``step=`` raises :class:`InvalidArgument` pointing to ``log_metric``."""
+        if "step" in kwargs:
+            raise InvalidArgument(
+                f"log_metadata({id!r}, ..., step={kwargs['step']!r}): metadata keeps one value "
+                f"per key; for a value per step use log_metric(resource, {id!r}, value, step=...)"
+            )
         self._write_items(resource, "metadata", {id: data})
 
     def get_metadata(
@@ -265,9 +299,10 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         held = self._items.resource_doc(vdir, listing)
         if held is not None:
             self._resources.remember(res.type, res.id, res.version, held)
-        doc = self._resources.doc(res.type, res.id, res.version)
+        # without a snapshot, read afresh: a version deleted meanwhile must not describe itself
+        doc = self._resources.doc(res.type, res.id, res.version, fresh=held is None)
         if doc is None:
-            raise ResourceNotFound(f"no resource {res.ref} in {self.url}; see `tracker ls`")
+            raise ResourceNotFound(self._missing(res.type, res.id, res.version))
         loaded = self._items.load(vdir, kinds, listing)
         links: dict[str, list[str]] = {kind: [] for kind in LINK_KINDS}
         for rel in listing:
@@ -295,13 +330,28 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
             **{kind: sorted(refs) for kind, refs in links.items()},
         }
 
+    def compare(self, refs_or_results: Any, **options: Any) -> Comparison:
+        """Versions or runs side by side, one row per flattened field (see
+        :func:`tracker.core.compare.compare` for ``differences_only``, ``best`` and ``keys``)."""
+        from tracker.core.compare import compare
+
+        return compare(self, refs_or_results, **options)
+
     # -- artifacts -------------------------------------------------------------------------------
     def log_artifact(
-        self, resource: Any, id: str, path: str | os.PathLike[str], *args: Any, **kwargs: Any
+        self,
+        resource: Any,
+        id: str,
+        path: str | os.PathLike[str],
+        *args: Any,
+        follow_symlinks: bool = False,
+        **kwargs: Any,
     ) -> None:
-        """Copy the file or directory at ``path`` in now, recording sizes and sha256."""
+        """Copy the file or directory at ``path`` in now, recording sizes and sha256 of the
+        bytes copied. Links, FIFOs, sockets and devices inside a directory are refused (listed)
+        unless ``follow_symlinks=True``; the store's own folder is never copied into itself."""
         res = self._resolve(resource)
-        self._artifacts.log(res, str(id), path, self._run())
+        self._artifacts.log(res, str(id), path, self._run(), follow_symlinks=follow_symlinks)
 
     def get_artifact(
         self,
@@ -309,10 +359,13 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         id: str,
         *args: Any,
         dest: str | os.PathLike[str] | None = None,
+        overwrite: bool = False,
         **kwargs: Any,
     ) -> str:
-        """A verified local path to the artifact (downloaded into the cache for remote stores)."""
-        return self._artifacts.get(self._resolve(resource), str(id), dest)
+        """A verified local path to the artifact: the store's own copy on a local store (do not
+        modify it), the download cache for a remote one, or ``dest/<name>`` (an existing one is
+        replaced only with ``overwrite=True``, once the new copy is verified)."""
+        return self._artifacts.get(self._resolve(resource), str(id), dest, overwrite)
 
     def artifacts(self, resource: Any) -> dict[str, dict[str, Any]]:
         """``{artifact_id: manifest}`` of the version."""
@@ -375,10 +428,14 @@ class FileMetadataTracker(LifecycleMixin, QueryMixin, LoadingMixin, BaseMetadata
         items: dict[str, Any] = {}
         if not info.get("hexsha"):
             try:
-                info.update(gitinfo.head_hexsha(info.get("repo")))
+                head = gitinfo.head_hexsha(info.get("repo"))
             except VersionControlError:
                 if info.get("repo"):
                     raise
+            else:  # the caller's values win: the repository's remote goes under its own key
+                info["hexsha"] = head["hexsha"]
+                info.setdefault("remote", head.get("uri"))
+                info.setdefault("uri", head.get("uri"))
         if info.get("hexsha"):
             prefix = f"{key}_" if key else ""
             info["hexsha"] = gitinfo.check_hexsha(info["hexsha"])

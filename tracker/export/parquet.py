@@ -1,4 +1,4 @@
-"""``tracker export --parquet DIR``: the store as three Parquet tables, written incrementally.
+"""``tracker export parquet DIR``: the store as three Parquet tables, written incrementally.
 
 Layout of ``DIR`` (a local directory or any fsspec URL)::
 

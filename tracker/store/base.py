@@ -37,6 +37,41 @@ def too_large(where: str) -> CorruptFile:
 
 
 Progress = Callable[[int], None]
+GROWTH_ALLOWANCE = 1 << 20  # bytes a source may grow while copied, beyond 10% of its size
+
+
+class BoundedSource:
+    """Reads a local file in 1 MiB chunks, hashing and counting exactly the bytes handed out, and
+    refuses to chase a file that keeps growing past its size at the start plus an allowance (a
+    log being written, ``/dev/zero``): size and sha256 then describe the copy, whatever the file
+    does meanwhile."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.size = 0
+        self.digest = hashlib.sha256()
+
+    def chunks(self, fh: Any) -> Any:
+        import os
+
+        start = os.fstat(fh.fileno()).st_size
+        bound = start + max(GROWTH_ALLOWANCE, start // 10)
+        while chunk := fh.read(1 << 20):
+            self.size += len(chunk)
+            if self.size > bound:
+                from tracker.errors import UnsupportedSource
+
+                raise UnsupportedSource(
+                    f"{self.path} kept growing while it was copied ({start} bytes at the start, "
+                    f"more than {bound} read): copy it somewhere stable (or stop its writer) and "
+                    "log that copy; nothing was recorded"
+                )
+            self.digest.update(chunk)
+            yield chunk
+
+    @property
+    def sha256(self) -> str:
+        return self.digest.hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,9 +133,12 @@ class Store(ABC):
         files of unfinished writes only with ``include_temp``, for fsck)."""
 
     @abstractmethod
-    def upload(self, local_path: str, path: str, progress: Progress | None = None) -> str:
-        """Copy a local file into the store (multipart on object stores); returns the sha256 of
-        the bytes copied (locally computed in the same pass as the copy)."""
+    def upload(
+        self, local_path: str, path: str, progress: Progress | None = None
+    ) -> tuple[str, int]:
+        """Copy a local file into the store (multipart on object stores); returns the sha256
+        and size of the bytes copied, computed in the same pass as the copy (see
+        :class:`BoundedSource`), so a file that changes meanwhile is described as copied."""
 
     @abstractmethod
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
@@ -109,6 +147,12 @@ class Store(ABC):
     @abstractmethod
     def remove(self, path: str, recursive: bool = False) -> None:
         """Delete a file (or a whole tree); missing is not an error."""
+
+    @abstractmethod
+    def move(self, src: str, dst: str) -> bool:
+        """Move one file (a rename locally; copy then delete on object stores, which cannot
+        rename), replacing ``dst``; False when ``src`` no longer exists. Emptied directories
+        are removed locally, so a moved-out tree leaves no husk behind."""
 
     @abstractmethod
     def size(self, path: str) -> int | None:

@@ -12,7 +12,7 @@ import enum
 import json
 import os
 import re
-from collections.abc import Mapping, Set
+from collections.abc import Mapping, Sequence, Set
 from decimal import Decimal
 from pathlib import PurePath
 from typing import Any
@@ -49,7 +49,9 @@ def to_plain(value: Any, key: str = "value", _depth: int = 0) -> Any:
                 raise UnsupportedValue(f"{key}: a mapping key must be a scalar, got {type(k)}")
             out[pk] = to_plain(v, f"{key}.{k}", _depth + 1)
         return out
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple) or (
+        isinstance(value, Sequence) and not isinstance(value, str | bytes | bytearray | memoryview)
+    ):  # any sequence (OmegaConf's ListConfig, a user's class) is stored as a plain list
         return [to_plain(v, f"{key}[{i}]", _depth + 1) for i, v in enumerate(value)]
     if isinstance(value, Set):
         items = [to_plain(v, f"{key}[]", _depth + 1) for v in value]

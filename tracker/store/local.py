@@ -9,15 +9,23 @@ directories for power-loss safety.
 from __future__ import annotations
 
 import errno
-import hashlib
 import itertools
 import os
 import shutil
 import stat
-from typing import Any
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from tracker.errors import CorruptFile, StoreError
-from tracker.store.base import MAX_READ, TMP_PREFIX, Entry, Progress, Store, too_large
+from tracker.store.base import (
+    MAX_READ,
+    TMP_PREFIX,
+    BoundedSource,
+    Entry,
+    Progress,
+    Store,
+    too_large,
+)
 
 _COUNTER = itertools.count()
 _READ_FLAGS = (
@@ -27,6 +35,21 @@ _READ_FLAGS = (
     | getattr(os, "O_CLOEXEC", 0)
 )
 _CHUNK = 1024 * 1024
+_VERIFIED_MAX = 65536  # directories known to be real (not links) in this process
+
+# what to do about an OS error, by errno: the message names the operation and the path too
+_ADVICE = {
+    errno.ENOSPC: "the disk is full: free space (or point the store elsewhere) and repeat",
+    errno.EDQUOT: "the disk quota is exhausted: free space and repeat",
+    errno.EACCES: "permission denied: check the permissions of the store's folders",
+    errno.EPERM: "not permitted: check the permissions of the store's folders",
+    errno.EROFS: "the filesystem is read-only: use a writable root",
+    errno.ENAMETOOLONG: "the path is too long for this filesystem: use shorter ids/keys "
+    "or a root with a shorter path",
+    errno.ENOTDIR: "a file stands where a folder must be: is the root a file? pass a directory",
+    errno.EISDIR: "a folder stands where a file must be: run `tracker fsck`",
+    errno.EIO: "an I/O error: check the disk",
+}
 
 
 class LocalStore(Store):
@@ -36,9 +59,64 @@ class LocalStore(Store):
         self.root = os.path.abspath(os.path.expanduser(root))
         self.url = self.root
         self.fsync = fsync
+        self._verified: set[str] = set()
+        if os.path.exists(self.root) and not os.path.isdir(self.root):
+            raise StoreError(
+                f"store root {self.root} is a file, not a directory: pass a directory (or a "
+                "path that does not exist yet)"
+            )
 
     # -- helpers ---------------------------------------------------------------------------------
-    def _abs(self, path: str) -> str:
+    def _abs(self, path: str, whole: bool = False) -> str:
+        """The absolute path, after checking that no folder on the way below the root is a
+        symbolic link (``whole``: the last component too, for folders that are listed)."""
+        if not path:
+            return self.root
+        folder = path if whole else path.rpartition("/")[0]
+        if folder and f"{self.root}/{folder}" not in self._verified:  # fast path: one lookup
+            self._check_dirs(folder.split("/"), path)
+        return f"{self.root}/{path}"
+
+    def _check_dirs(self, parts: list[str], path: str) -> None:
+        """``lstat`` each folder from the root down (once per process per folder): the store
+        never creates a link, so one found on the way is a hostile or broken store, and
+        following it could read, write or delete outside the root."""
+        current = self.root
+        verified = self._verified
+        for part in parts:
+            current = f"{current}/{part}"
+            if current in verified:
+                continue
+            try:
+                st = os.lstat(current)
+            except (FileNotFoundError, NotADirectoryError):
+                return  # the rest does not exist yet; what we create is a real folder
+            except OSError as exc:
+                raise _store_error("check", current, exc) from exc
+            if stat.S_ISLNK(st.st_mode):
+                raise CorruptFile(
+                    f"{current}: a symbolic link inside the store (on the way to {path}); the "
+                    "store never writes one, so nothing is read, written or removed through it. "
+                    "Remove the link (`tracker fsck` lists it)"
+                )
+            if not stat.S_ISDIR(st.st_mode):
+                return  # a file where a folder should be: the operation itself reports it
+            if len(verified) >= _VERIFIED_MAX:
+                verified.clear()
+            verified.add(current)
+
+    @contextmanager
+    def _errors(self, what: str, path: str) -> Iterator[None]:
+        """Raise OS errors other than "missing"/"exists" as StoreError (still an OSError)
+        naming the operation, the path and what to do."""
+        try:
+            yield
+        except (FileNotFoundError, FileExistsError, StoreError, CorruptFile):
+            raise
+        except OSError as exc:
+            raise _store_error(what, self._abs_unchecked(path), exc) from exc
+
+    def _abs_unchecked(self, path: str) -> str:
         return f"{self.root}/{path}" if path else self.root
 
     def _tmp_for(self, full: str) -> str:
@@ -87,7 +165,7 @@ class LocalStore(Store):
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise CorruptFile(f"{full}: a symbolic link (the store never writes one)") from None
-            raise
+            raise _store_error("read", full, exc) from exc
         try:
             st = os.fstat(fd)
             if stat.S_ISDIR(st.st_mode):
@@ -112,17 +190,26 @@ class LocalStore(Store):
 
     def write(self, path: str, data: bytes) -> Entry:
         full = self._abs(path)
-        tmp, st = self._write_tmp(full, data)
-        try:
-            os.replace(tmp, full)
-        except BaseException:
-            _unlink_quietly(tmp)
+        try:  # inline, not a context manager: this is the hot path of every key write
+            tmp, st = self._write_tmp(full, data)
+            try:
+                os.replace(tmp, full)
+            except BaseException:
+                _unlink_quietly(tmp)
+                raise
+        except (FileNotFoundError, FileExistsError):
             raise
+        except OSError as exc:
+            raise _store_error("write", full, exc) from exc
         self._sync_dir(full)
         return _entry(full.rsplit("/", 1)[-1], st)
 
     def create(self, path: str, data: bytes) -> bool:
         full = self._abs(path)
+        with self._errors("create", path):
+            return self._create(full, data)
+
+    def _create(self, full: str, data: bytes) -> bool:
         tmp, _ = self._write_tmp(full, data)
         try:
             os.link(tmp, full)
@@ -144,12 +231,15 @@ class LocalStore(Store):
         return True
 
     def exists(self, path: str) -> bool:
-        return os.path.isfile(self._abs(path))
+        try:
+            return stat.S_ISREG(os.lstat(self._abs(path)).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
 
     def list(self, path: str, detail: bool = False) -> list[Entry]:
         out = []
         try:
-            with os.scandir(self._abs(path)) as it:
+            with os.scandir(self._abs(path, whole=True)) as it:
                 for e in it:
                     if e.name.startswith(TMP_PREFIX):
                         continue
@@ -162,31 +252,39 @@ class LocalStore(Store):
         return out
 
     def walk(self, path: str, include_temp: bool = False) -> dict[str, Entry]:
-        base = self._abs(path)
+        base = self._abs(path, whole=True)
         out: dict[str, Entry] = {}
-        for dirpath, dirnames, filenames in os.walk(base):
+        for dirpath, dirnames, filenames in os.walk(base):  # never descends into links
             rel = os.path.relpath(dirpath, base)
             prefix = "" if rel == "." else rel.replace(os.sep, "/") + "/"
             if not include_temp:
                 dirnames[:] = [d for d in dirnames if not d.startswith(TMP_PREFIX)]
+            for name in dirnames:  # os.walk lists a link to a folder here and never enters it:
+                full = os.path.join(dirpath, name)  # report it, so readers and fsck see it
+                if os.path.islink(full):
+                    out[prefix + name] = _entry(name, os.lstat(full))
             for name in filenames:
                 if name.startswith(TMP_PREFIX) and not include_temp:
                     continue
                 out[prefix + name] = _entry(name, os.lstat(os.path.join(dirpath, name)))
         return out
 
-    def upload(self, local_path: str, path: str, progress: Progress | None = None) -> str:
+    def upload(
+        self, local_path: str, path: str, progress: Progress | None = None
+    ) -> tuple[str, int]:
         full = self._abs(path)
-        os.makedirs(os.path.dirname(full), exist_ok=True)
+        with self._errors("upload", path):
+            os.makedirs(os.path.dirname(full), exist_ok=True)
         tmp = self._tmp_for(full)
-        digest = hashlib.sha256()
+        source = BoundedSource(local_path)
         try:
-            _copy(local_path, tmp, progress, self.fsync, digest)
-            os.replace(tmp, full)
+            with self._errors("upload", path):
+                _copy(source, tmp, progress, self.fsync)
+                os.replace(tmp, full)
         except BaseException:
             _unlink_quietly(tmp)
             raise
-        return digest.hexdigest()
+        return source.sha256, source.size
 
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
         src = self._abs(path)
@@ -207,24 +305,50 @@ class LocalStore(Store):
             os.close(fd)
 
     def remove(self, path: str, recursive: bool = False) -> None:
-        full = self._abs(path)
+        full = self._abs(path)  # removal never follows a link: unlink removes the link itself
         try:
-            if recursive and os.path.isdir(full) and not os.path.islink(full):
-                shutil.rmtree(full)
-            else:
-                os.unlink(full)
-        except FileNotFoundError:
+            with self._errors("remove", path):
+                if recursive and stat.S_ISDIR(os.lstat(full).st_mode):
+                    shutil.rmtree(full)  # fd-based on Linux: never follows links inside
+                else:
+                    os.unlink(full)
+        except (FileNotFoundError, NotADirectoryError):
             return
+
+    def move(self, src: str, dst: str) -> bool:
+        full, target = self._abs(src), self._abs(dst)
+        try:
+            try:
+                os.replace(full, target)
+            except FileNotFoundError:
+                if not os.path.lexists(full):
+                    return False
+                os.makedirs(os.path.dirname(target), exist_ok=True)
+                os.replace(full, target)
+        except FileNotFoundError:
+            return False
+        self._sync_dir(target)
+        self._prune(os.path.dirname(full))
+        return True
+
+    def _prune(self, directory: str) -> None:
+        """``rmdir`` emptied directories upwards (never the root; stops at the first non-empty)."""
+        while directory.startswith(self.root + "/"):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                return
+            directory = os.path.dirname(directory)
 
     def stat(self, path: str) -> Entry | None:
         try:
-            return _entry(path.rsplit("/", 1)[-1], os.stat(self._abs(path)))
+            return _entry(path.rsplit("/", 1)[-1], os.lstat(self._abs(path)))
         except (FileNotFoundError, NotADirectoryError):
             return None
 
     def size(self, path: str) -> int | None:
         try:
-            return os.stat(self._abs(path)).st_size
+            return os.lstat(self._abs(path)).st_size
         except (FileNotFoundError, NotADirectoryError):
             return None
 
@@ -246,13 +370,11 @@ def _entry(name: str, st: os.stat_result) -> Entry:
     return Entry(name, is_dir, st.st_size, st.st_mtime, "", st.st_mtime_ns, st.st_ino)
 
 
-def _copy(src: str, dst: str, progress: Progress | None, fsync: bool, digest: Any = None) -> None:
-    """Copy in 1 MiB chunks; ``digest`` (a hashlib object) sees the same bytes, in one pass."""
-    with open(src, "rb") as fin, open(dst, "wb") as fout:
-        while chunk := fin.read(_CHUNK):
+def _copy(source: BoundedSource, dst: str, progress: Progress | None, fsync: bool) -> None:
+    """Copy in 1 MiB chunks; the source hashes and counts the same bytes, in one pass."""
+    with open(source.path, "rb") as fin, open(dst, "wb") as fout:
+        for chunk in source.chunks(fin):
             fout.write(chunk)
-            if digest is not None:
-                digest.update(chunk)
             if progress:
                 progress(len(chunk))
         if fsync:
@@ -265,3 +387,11 @@ def _unlink_quietly(path: str) -> None:
         os.unlink(path)
     except OSError:
         return
+
+
+def _store_error(what: str, full: str, exc: OSError) -> StoreError:
+    advice = _ADVICE.get(exc.errno or 0, "check the path and repeat")
+    reason = exc.strerror or type(exc).__name__
+    err = StoreError(f"{what} {full} failed: {reason}; {advice}")
+    err.errno = exc.errno
+    return err

@@ -218,3 +218,48 @@ def run_created_file(run_id: str, rtype: str, rid: str, version: int) -> str:
 def encode_relpath(rel: str) -> str:
     """A relative path inside an artifact: each segment encoded, so none is ``..`` or absolute."""
     return "/".join(encode(part, "artifact file name") for part in rel.split("/"))
+
+
+# --- trash (see tracker.core.trash) -------------------------------------------------------------
+TRASH = "trash"
+TRASH_CLAIMS = "claims"  # trash/claims/<type>/<id>@<v> | trash/claims/runs/<run>: one deleter each
+
+
+def trash_dir(trash_id: str) -> str:
+    """One deletion: ``entry.yaml`` (what, when, by which run, state) and ``files/``."""
+    return join(TRASH, encode(trash_id, "trash id"))
+
+
+def trash_entry(trash_id: str) -> str:
+    return join(trash_dir(trash_id), "entry.yaml")
+
+
+def trash_files(trash_id: str) -> str:
+    return join(trash_dir(trash_id), "files")
+
+
+def trash_file(trash_id: str, original: str) -> str:
+    """Where the file at ``original`` (a store path) waits while in the trash."""
+    return join(trash_files(trash_id), original)
+
+
+def trash_claim(rtype: str, rid: str, version: int) -> str:
+    """Created exclusively by the one deleter of a version; removed when it leaves the trash."""
+    return join(TRASH, TRASH_CLAIMS, pointer_name(rtype, rid, version))
+
+
+def trash_run_claim(run_id: str) -> str:
+    return join(TRASH, TRASH_CLAIMS, RUNS, encode(run_id, "run id"))
+
+
+# --- metric series (tracker.store.chunks, tracker.core.metrics) ---------------------------------
+METRICS = "metrics"
+
+
+def metrics_dir(rtype: str, rid: str, version: int) -> str:
+    """``<v>/metrics/``: one directory per key, holding immutable chunks (one writer each)."""
+    return join(version_dir(rtype, rid, version), METRICS)
+
+
+def metric_dir(rtype: str, rid: str, version: int, key: str) -> str:
+    return join(metrics_dir(rtype, rid, version), encode(key, "metric key"))

@@ -24,7 +24,15 @@ from typing import Any
 import fsspec
 
 from tracker.errors import StoreError, TrackerError
-from tracker.store.base import MAX_READ, TMP_PREFIX, Entry, Progress, Store, sha256_of, too_large
+from tracker.store.base import (
+    MAX_READ,
+    TMP_PREFIX,
+    BoundedSource,
+    Entry,
+    Progress,
+    Store,
+    too_large,
+)
 
 _OBJECT_STORES = {"s3", "s3a", "gs", "gcs", "abfs", "az", "adl", "oss"}
 _NO_CACHE = {"use_listings_cache": False, "skip_instance_cache": True}
@@ -218,11 +226,25 @@ class FsspecStore(Store):
             out[rel] = _entry(base, False, info)
         return out
 
-    def upload(self, local_path: str, path: str, progress: Progress | None = None) -> str:
-        digest = sha256_of(local_path)  # a local pass; the upload is what takes time
-        with self._errors("upload to", path):
-            self.fs.put_file(local_path, self._abs(path), callback=_callback(progress))
-        return digest
+    def upload(
+        self, local_path: str, path: str, progress: Progress | None = None
+    ) -> tuple[str, int]:
+        """One streaming pass: what is hashed is what is sent (s3fs writes multipart above its
+        block size, and the object appears only when the upload completes)."""
+        source = BoundedSource(local_path)
+        with self._errors("upload to", path), open(local_path, "rb") as fin:
+            out = self.fs.open(self._abs(path), "wb")
+            try:
+                for chunk in source.chunks(fin):
+                    out.write(chunk)
+                    if progress:
+                        progress(len(chunk))
+            except BaseException:
+                with contextlib.suppress(Exception):  # abort: no partial object appears
+                    out.discard()
+                raise
+            out.close()
+        return source.sha256, source.size
 
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
         with self._errors("download", path):
@@ -235,6 +257,16 @@ class FsspecStore(Store):
                 self.fs.rm(full, recursive=recursive)
         except FileNotFoundError:
             return
+
+    def move(self, src: str, dst: str) -> bool:
+        full, target = self._abs(src), self._abs(dst)
+        try:
+            with self._errors("copy", src):
+                self.fs.copy(full, target)  # server-side on S3: no download
+        except FileNotFoundError:
+            return False
+        self.remove(src)
+        return True
 
     def stat(self, path: str) -> Entry | None:
         full = self._abs(path)

@@ -51,7 +51,22 @@ def resource_html(resource: Any) -> str:
             for title in ("tags", "metadata"):
                 rows.append(_header(title))
                 rows += list(_pairs(info.get(title) or {})) or ['<tr><td colspan="2">-</td></tr>']
+            rows += _metric_rows(tracker, resource)
     return f'<table class="tracker-resource" style="{_STYLE}">{"".join(rows)}</table>'
+
+
+def _metric_rows(tracker: Any, resource: Any) -> list[str]:
+    """The last value of each metric series (and its step and point count), when it has any."""
+    try:
+        summary = tracker.metric_summary(resource)
+    except Exception as exc:  # a notebook display must not raise
+        return [_header("metrics"), f"<tr>{_cell(type(exc).__name__)}{_cell(exc)}</tr>"]
+    if not summary:
+        return []
+    pairs = {
+        k: f"{m['value']!r} (step {m['step']}, {m['count']} points)" for k, m in summary.items()
+    }
+    return [_header("metrics"), *_pairs(pairs)]
 
 
 def results_html(results: Any) -> str:
@@ -73,3 +88,64 @@ def results_html(results: Any) -> str:
         f"<caption>{html.escape(caption)}</caption>"
         f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
     )
+
+
+_BEST = "font-weight:bold;background:#e6f4ea"
+_DIFF = "background:#fff8e1"
+
+
+def comparison_html(result: Any) -> str:
+    """The compare table: a row per field, a column per version; differing rows shaded, the
+    best value bold (with a ★ so it survives copying as text)."""
+    from tracker.core.compare import compact
+
+    head = _cell("key", "th") + "".join(_cell(c, "th") for c in result.columns)
+    body = []
+    for row in result.rows[:MAX_ROWS]:
+        cells = [_cell(row.key)]
+        for i, (value, present) in enumerate(zip(row.values, row.present, strict=True)):
+            text = compact(value) if present else "(absent)"
+            if i in row.best:
+                cells.append(f'<td style="{_BEST}">{html.escape(text)} ★</td>')
+            else:
+                cells.append(_cell(text))
+        style = f' style="{_DIFF}"' if row.differs and not result.differences_only else ""
+        body.append(f"<tr{style}>{''.join(cells)}</tr>")
+    caption = f"{len(result.columns)} compared, {len(result.rows)} rows"
+    if result.differences_only:
+        caption += " (differences only)"
+    if len(result.rows) > MAX_ROWS:
+        caption += f" (first {MAX_ROWS} shown; use .to_pandas() for all)"
+    return (
+        f'<table class="tracker-compare" style="{_STYLE}">'
+        f"<caption>{html.escape(caption)}</caption>"
+        f"<thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    )
+
+
+_RELATIONS = {
+    "parent": "parent",
+    "trained_on": "trained on",
+    "child": "child",
+    "used_by": "used by",
+}
+
+
+def _relation(link: Mapping[str, Any]) -> str:
+    name = str(link.get("relation"))
+    return _RELATIONS.get(name, name)
+
+
+def lineage_html(node: Mapping[str, Any]) -> str:
+    """A lineage tree (``{ref, relation, links}``) as nested lists, each link labelled."""
+
+    def walk(item: Mapping[str, Any]) -> str:
+        links = item.get("links") or []
+        inner = "".join(
+            f'<li><span style="color:#666">{html.escape(_relation(link))}:</span> {walk(link)}</li>'
+            for link in links
+        )
+        ref = f"<code>{html.escape(str(item.get('ref')))}</code>"
+        return ref + (f"<ul>{inner}</ul>" if inner else "")
+
+    return f'<div class="tracker-lineage">{walk(node)}</div>'

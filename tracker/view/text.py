@@ -1,17 +1,26 @@
 """Plain-text rendering for terminals: value formatting, aligned tables, sections and trees.
 
 Everything returns strings (no printing), so the CLI decides where output goes and tests can
-compare it. No colours and no terminal queries: output piped to a file looks the same.
+compare it. No colours. Tables and sections fit the terminal (:func:`terminal_width`): on a
+terminal, long cells are cut with an ellipsis and columns that still do not fit are left out with
+a note saying which and how to see them; output piped to a file or program is never cut.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
+import shutil
+import sys
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-MAX_CELL = 48  # a wider cell is cut with an ellipsis so one long value cannot wreck a table
+MAX_CELL = 48  # on a terminal, a wider cell is cut so one long value cannot wreck a table
+MIN_CELL = 10  # cells are not cut below this to make room; columns are left out instead
+GAP = "  "
+AUTO = -1  # width argument: ask :func:`terminal_width`
+HINT = "use --json or --format csv for every column, or a wider terminal"
 _UNITS = ("B", "KB", "MB", "GB", "TB")
 
 
@@ -82,30 +91,123 @@ def cut(text: str, width: int = MAX_CELL) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table(columns: Sequence[str], rows: Iterable[Sequence[Any]], empty: str = "") -> str:
-    """An aligned table with a header row; values go through :func:`plain` and :func:`cut`."""
-    cells = [[cut(plain(v)) for v in row] for row in rows]
-    if not cells:
+def terminal_width() -> int | None:
+    """Columns of the terminal stdout writes to; None when it is piped (nothing is cut then).
+
+    ``TRACKER_WIDTH`` forces a width (``0``: never cut), for scripts and tests."""
+    forced = os.environ.get("TRACKER_WIDTH", "").strip()
+    if forced.isdigit():
+        return int(forced) or None
+    try:
+        if not sys.stdout.isatty():
+            return None
+    except (AttributeError, ValueError):  # a closed or replaced stdout
+        return None
+    return max(shutil.get_terminal_size().columns, 20)
+
+
+def _resolve_width(width: int | None) -> int | None:
+    return terminal_width() if width == AUTO else width
+
+
+def _line(cells: Sequence[str], widths: Sequence[int]) -> str:
+    return GAP.join(c.ljust(w) for c, w in zip(cells, widths, strict=False)).rstrip()
+
+
+def table(
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    empty: str = "",
+    *,
+    width: int | None = AUTO,
+    keep: int = 1,
+    hint: str = HINT,
+) -> str:
+    """An aligned table with a header row; values go through :func:`plain`.
+
+    With a ``width`` (default: the terminal's; None: unlimited) cells are cut to
+    :data:`MAX_CELL`, then wide columns are cut down to :data:`MIN_CELL`, then columns are left
+    out from the right, never the first ``keep`` (the identifying ones); a last line then says
+    how many were left out, which, and ``hint``."""
+    limit = _resolve_width(width)
+    texts = [[plain(v).replace("\r\n", "\n") for v in row] for row in rows]
+    if not texts:
         return empty
-    widths = [len(c) for c in columns]
+    header = [str(c) for c in columns]
+    if limit is None:
+        cells = [[c.replace("\n", "⏎").replace("\t", " ") for c in row] for row in texts]
+        widths = _widths(header, cells)
+        return "\n".join(_line(r, widths) for r in [header, *cells])
+    cells = [[cut(c) for c in row] for row in texts]
+    widths = _widths(header, cells)
+    shown = list(range(len(header)))
+
+    def total() -> int:
+        return sum(widths[i] for i in shown) + len(GAP) * (len(shown) - 1)
+
+    kept = max(keep, 1)
+
+    def shrink(candidates: Sequence[int]) -> None:
+        while total() > limit:  # cut the widest column that can still give up characters
+            cuttable = [i for i in candidates if widths[i] > max(MIN_CELL, len(header[i]))]
+            if not cuttable:
+                return
+            widest = max(cuttable, key=lambda i: widths[i])
+            floor = max(MIN_CELL, len(header[widest]))
+            widths[widest] -= min(widths[widest] - floor, total() - limit)
+
+    shrink([i for i in shown if i >= kept])
+    while total() > limit and len(shown) > kept:
+        shown.pop()
+    shrink(shown)
+    left_out = [header[i] for i in range(len(header)) if i not in shown]
+    out_widths = [widths[i] for i in shown]
+    lines = [_line([cut(header[i], widths[i]) for i in shown], out_widths)]
     for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=False)).rstrip()]
-    for row in cells:
-        lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
+        lines.append(_line([cut(row[i], widths[i]) for i in shown], out_widths))
+    if left_out:
+        names = ", ".join(n.strip() or "?" for n in left_out)
+        lines.append(
+            f"({len(left_out)} column{'s' * (len(left_out) > 1)} left out: {names}; {hint})"
+        )
     return "\n".join(lines)
 
 
-def section(title: str, items: Mapping[str, Any], indent: str = "  ") -> str:
-    """``title`` then one aligned ``key  value`` line per item (``(none)`` when empty)."""
+def _widths(header: Sequence[str], cells: Sequence[Sequence[str]]) -> list[int]:
+    widths = [len(c) for c in header]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row, strict=False)]
+    return widths
+
+
+def section(
+    title: str, items: Mapping[str, Any], indent: str = "  ", *, width: int | None = AUTO
+) -> str:
+    """``title`` then one aligned ``key  value`` line per item (``(none)`` when empty); on a
+    terminal a value is cut to the line's width."""
     if not items:
         return f"{title}\n{indent}(none)"
-    width = min(max(len(str(k)) for k in items), 32)
+    limit = _resolve_width(width)
+    key_width = min(max(len(str(k)) for k in items), 32)
+    room = None if limit is None else max(limit - len(indent) - key_width - 2, MIN_CELL)
     lines = [title]
     for key, value in items.items():
         text = value if isinstance(value, str) else plain(value)
-        lines.append(f"{indent}{str(key).ljust(width)}  {cut(text, 100)}")
+        text = text.replace("\r\n", "\n").replace("\n", "⏎") if room is None else cut(text, room)
+        lines.append(f"{indent}{str(key).ljust(key_width)}  {text}".rstrip())
     return "\n".join(lines)
+
+
+def prose(text: str, indent: str = "  ", *, width: int | None = AUTO) -> str:
+    """A note wrapped at word boundaries to the terminal (never cut: it may hold a command)."""
+    import textwrap
+
+    limit = _resolve_width(width)
+    if limit is None:
+        return indent + text
+    return textwrap.fill(
+        text, limit, initial_indent=indent, subsequent_indent=indent, break_long_words=False
+    )
 
 
 def listing(title: str, refs: Sequence[str], indent: str = "  ") -> str:

@@ -1,4 +1,6 @@
-"""Use the tracker as lolpop's metadata tracker: ``metadata_tracker: FileMetadataTracker``.
+"""Use the tracker as lolpop's metadata tracker (``metadata_tracker: FileMetadataTracker``) and
+metrics tracker (``metrics_tracker: FileMetricsTracker``) and model repository
+(``model_repository: FileModelRepository``).
 
 lolpop finds components by class name among its built-ins, its extensions (directories named
 ``lolpop/extension/<ext>/component/<type>/`` on ``sys.path`` when lolpop is imported) and the
@@ -18,13 +20,29 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-__all__ = ["CLASS_NAME", "extension_dir", "plugin_path", "register"]
+__all__ = [
+    "CLASS_NAME",
+    "METRICS_CLASS_NAME",
+    "REPOSITORY_CLASS_NAME",
+    "extension_dir",
+    "plugin_path",
+    "register",
+]
 
 CLASS_NAME = "FileMetadataTracker"
 """The name to put under ``component: metadata_tracker:`` in a lolpop config."""
 
+METRICS_CLASS_NAME = "FileMetricsTracker"
+"""The name to put under ``component: metrics_tracker:``."""
+REPOSITORY_CLASS_NAME = "FileModelRepository"
+"""The name to put under ``component: model_repository:``."""
+
 _HERE = Path(__file__).resolve().parent
-_ADAPTER = "tracker.integrations.lolpop.metadata_tracker.file_metadata_tracker"
+_ADAPTERS = {
+    CLASS_NAME: "tracker.integrations.lolpop.metadata_tracker.file_metadata_tracker",
+    METRICS_CLASS_NAME: "tracker.integrations.lolpop.metrics_tracker.file_metrics_tracker",
+    REPOSITORY_CLASS_NAME: "tracker.integrations.lolpop.model_repository.file_model_repository",
+}
 
 
 def extension_dir() -> str:
@@ -42,7 +60,9 @@ def plugin_path() -> str:
 
 
 def register() -> str:
-    """Make lolpop resolve ``FileMetadataTracker``; idempotent; returns :func:`extension_dir`.
+    """Make lolpop resolve ``FileMetadataTracker``, ``FileMetricsTracker`` and
+    ``FileModelRepository``; idempotent;
+    returns :func:`extension_dir`.
 
     Before ``import lolpop`` it only puts the extension directory on ``sys.path`` (lolpop's
     ``pkgutil.extend_path`` picks it up). After, it also extends the already computed package
@@ -60,8 +80,8 @@ def register() -> str:
             _extend(extension, str(Path(ext) / "lolpop" / "extension"))
             from importlib import import_module
 
-            adapter = import_module(_ADAPTER)
-            setattr(extension, CLASS_NAME, getattr(adapter, CLASS_NAME))
+            for name, module in _ADAPTERS.items():
+                setattr(extension, name, getattr(import_module(module), name))
     return ext
 
 

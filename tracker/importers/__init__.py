@@ -1,0 +1,1 @@
+"""Importers: bring other trackers' stores into a tracker store (read as files, never as code)."""
