@@ -326,6 +326,11 @@ class SeriesIndex:
             or seen[name][1] != seen[name][2]
         ]
         prefix = paths.changes_dir(self.rtype, self.rid)
+        if any(name not in current for name in seen):
+            # a change file this chunk read is gone (removed by hand): the lines it held may
+            # name versions changed since, so every version of the chunk is validated
+            lo = chunk * paths.INDEX_CHUNK + 1
+            suspects.update(range(lo, lo + paths.INDEX_CHUNK))
         try:
             data = self.store.read_many([f"{prefix}/{n}" for n in to_read]) if to_read else {}
         except CorruptFile:  # one is not a readable file: none is trusted (all re-validated)
