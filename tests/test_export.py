@@ -105,6 +105,36 @@ def test_mixed_value_types_in_one_column_become_text(tmp_path):
     assert [r["x"] for r in rows] == ["3", "three"]
 
 
+def test_real_metric_series_and_a_deletion_reach_the_next_export(tmp_path):
+    """The tracker's own metric series go into ``metrics`` (a new point re-exports that
+    version's points), ``metrics.<key>`` columns into ``versions``; a deleted version leaves
+    the ``versions`` view of the next export."""
+    t = Tracker(str(tmp_path / "s"), git=False)
+    fill(t, 2)
+    t.log_metric("model_version/m@1", "loss", 0.5, step=0)
+    t.log_metric("model_version/m@1", "loss", 0.25, step=1)
+    t.flush()
+    out = str(tmp_path / "e")
+    assert t.export_parquet(out).written["metrics"] == 2
+    t.log_metric("model_version/m@2", "loss", 0.9, step=0)
+    t.flush()
+    assert t.export_parquet(out).written["metrics"] == 1  # m@1's points did not change
+    rows = t.sql("select ref, step, value from metrics order by ref, step", parquet=out)
+    assert [(r["ref"][-1], r["step"], r["value"]) for r in rows] == [
+        ("1", 0, 0.5),
+        ("1", 1, 0.25),
+        ("2", 0, 0.9),
+    ]
+    rows = t.sql('select ref, "metrics.loss" as loss from versions order by ref', parquet=out)
+    assert [(r["ref"][-1], r["loss"]) for r in rows] == [("1", 0.25), ("2", 0.9)]
+    t.delete_resource("model_version/m@2")
+    t.export_parquet(out)
+    rows = t.sql("select ref from versions order by ref", parquet=out, refresh=False)
+    assert [r["ref"] for r in rows] == ["model_version/m@1"]
+    assert os.path.exists(os.path.join(out, "_state.json"))
+    t.stop()
+
+
 def test_metric_points_are_exported_when_the_tracker_has_metric_series(tmp_path):
     points = {"model_version/m@1": [(0, 0.5), (1, 0.25)]}
 

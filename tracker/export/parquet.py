@@ -10,7 +10,9 @@ Layout of ``DIR`` (a local directory or any fsspec URL)::
 Parts are immutable and only ever added. An export reads every record through the query index
 (so an unchanged version costs what a warm ``find`` costs), compares its digest with the state and
 writes only the rows that are new or changed into a new part; a row in a later part supersedes the
-same key in earlier ones (:mod:`tracker.export.sql` builds views that keep the newest). The state is
+same key in earlier ones (:mod:`tracker.export.sql` builds views that keep the newest). A key that
+left the store (a deleted version or run, a version whose metric points are gone) gets a row
+``{key, DELETED: true}`` that supersedes it the same way and that the views leave out. The state is
 written last, in one atomic write: a crash in between only re-exports those rows next time. When
 parts pile up (``COMPACT_AFTER``) they are merged into one. One exporter at a time per ``DIR``.
 
@@ -38,6 +40,7 @@ if TYPE_CHECKING:
     from tracker.core.tracker import FileMetadataTracker
 
 TABLES = ("versions", "runs", "metrics")
+DELETED = "_deleted"  # the column of a row that says its key left the store
 KEYS = {"versions": ("ref",), "runs": ("id",), "metrics": ("ref",)}
 STATE = "_state.json"
 PART_ROWS = 20_000  # rows per part while exporting: bounds memory on a first export
@@ -267,6 +270,7 @@ def export_parquet(
         seen[ref] = d
         if state["versions"].get(ref) != d:
             versions.add([row])
+    _gone(versions, state["versions"], seen)
     versions.flush()
     new_state["versions"] = seen
 
@@ -277,6 +281,7 @@ def export_parquet(
         seen[str(row["id"])] = d
         if state["runs"].get(str(row["id"])) != d:
             runs.add([row])
+    _gone(runs, state["runs"], seen)
     runs.flush()
     new_state["runs"] = seen
 
@@ -309,8 +314,18 @@ def _export_metrics(
             seen[ref] = d
             if old.get(ref) != d:
                 writer.add(points)
+    _gone(writer, old, seen)
     writer.flush()
     return seen
+
+
+def _gone(writer: _Writer, old: dict[str, str], seen: dict[str, str]) -> None:
+    """A row ``{key, DELETED: true}`` for each key the last export had and this one has not."""
+    (key,) = KEYS[writer.table]
+    gone = [k for k in old if k not in seen]
+    if gone:
+        writer.flush()  # the deletion rows get a part of their own (one column type each)
+        writer.add([{key: k, DELETED: True} for k in gone])
 
 
 def _points(history: Any) -> Iterator[dict[str, Any]]:

@@ -14,7 +14,7 @@ import os
 from typing import Any
 
 from tracker.errors import MissingDependency, TrackerError
-from tracker.export.parquet import KEYS, TABLES, Target
+from tracker.export.parquet import DELETED, KEYS, TABLES, Target
 
 
 class SqlError(TrackerError, ValueError):
@@ -36,7 +36,12 @@ def current_rows(rel: Any, table: str) -> Any:
     ``filename``: parts are named by time, so the greatest name is the newest)."""
     key = ", ".join(f'"{k}"' for k in KEYS[table])
     latest = rel.project(f"*, max(filename) over (partition by {key}) as _latest")
-    return latest.filter("filename = _latest").project("* exclude (filename, _latest)")
+    current = latest.filter("filename = _latest")
+    if DELETED not in rel.columns:
+        return current.project("* exclude (filename, _latest)")
+    return current.filter(f'"{DELETED}" is not true').project(
+        f'* exclude (filename, _latest, "{DELETED}")'
+    )
 
 
 def connect_parts(target: Target, parts: dict[str, list[str]], cache_dir: str = "") -> Any:
