@@ -216,3 +216,39 @@ def test_a_reader_with_write_caches_off_writes_nothing(tmp_path: Path) -> None:
     assert reader.find(type="model_version", order_by="-version", limit=1)[0].version == 4
     assert tree() == before
     assert not (root / SERIES / "index-0.json").exists()
+
+
+def test_deletion_restore_and_metrics_reach_a_warm_index_on_s3(s3_backend: Any, monkeypatch: Any):
+    """The same through ETags and a LIST of the change log, on the moto server."""
+    monkeypatch.setattr(changes_module, "REMOTE_WINDOW", 0.0)
+    t = s3_backend.make()
+    for i in range(3):
+        r = t.create_resource("m", type="model_version")
+        t.log_tag(r, "status", "DEPLOYED")
+        t.log_metric(r, "loss", 1.0 + i)
+    t.stop()
+
+    def s3_found(where: str = DEPLOYED) -> list[int]:
+        return [r.version for r in s3_backend.make().find(type="model_version", where=where)]
+
+    assert s3_found() == [1, 2, 3] and s3_found() == [1, 2, 3]  # warm
+    store = s3_backend.make()._store
+    listed = lambda: store.walk("resources/model_version/m/changes")  # noqa: E731
+    stamps = lambda: {rel: e.stamp for rel, e in listed().items()}  # noqa: E731
+    before = stamps()
+    writer = s3_backend.make()
+    writer.delete_resource("model_version/m@2")
+    assert stamps() != before  # a change file was written
+    assert s3_found() == [1, 3]
+    writer.restore_resource("model_version/m@2")
+    assert s3_found() == [1, 2, 3]
+    writer.log_metric("model_version/m@3", "loss", 0.5, step=9)
+    writer.flush()
+    assert s3_found("metrics.loss < 1.5") == [1, 3]
+    lines_on_s3 = [
+        line
+        for rel in listed()
+        for line in parse(store.read(f"resources/model_version/m/changes/{rel}") or b"") or []
+    ]
+    assert {2, 3} <= {v for v, _ in lines_on_s3}
+    writer.stop()
