@@ -146,8 +146,8 @@ def test_a_wrong_shaped_index_entry_is_a_miss(tmp_path: Path, entry: Any, monkey
     path = root / SERIES / "index-0.json"  # the query index's first chunk
     data = path.read_bytes()
     head = json.loads(data[: data.index(b"\n")])
-    stored = index_module._load(data)
-    entries = index_module._entries(stored)
+    stored = index_module.load_chunk(data)
+    entries = index_module.chunk_entries(stored)
     if isinstance(entry, dict) and "v" not in entry:
         valid = json.loads(entries["2"])["v"]
         entry = {"v": valid, "r": {"type": "x"}}  # valid stamp, bad record

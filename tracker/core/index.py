@@ -27,8 +27,6 @@ position.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import multiprocessing
 import os
 import sys
@@ -39,109 +37,35 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from tracker.core.changes import parse, window
+from tracker.core.index_chunk import (  # noqa: F401 - the stored form, re-exported
+    DELETED,
+    FORMAT,
+    Candidate,
+    Gone,
+    built_entry,
+    chunk_entries,
+    chunk_entry,
+    dump_chunk,
+    entry_text,
+    etag_validator,
+    is_chunk,
+    load_chunk,
+    position_ok,
+    stored_validator,
+)
 from tracker.errors import CorruptFile, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import Entry
-from tracker.store.jsonform import from_json, to_json
+
+Test = Callable[[Candidate], bool]
 
 RACY_SECONDS = 3.0
-FORMAT = 5
 ENTRY_MAX = 64 * 1024  # JSON bytes of one version's record; larger ones are not indexed
 _MEMOS = 8  # remembered test results per chunk
 _RESOURCE = "/resource.yaml"  # replaced by a deletion's tombstone (and back by a restore)
 _DIRS = ("/attrs", "/tags", "/metadata", "/metrics", _RESOURCE)  # a new dir: stat from None
-_DELETED = b', "r": null}'  # how an entry of a deleted version ends (see _deleted_entry)
-_SECTIONS = ("tags", "metadata", "attrs", "metrics")
 _PARALLEL = 16  # concurrent version reads on object stores
 _SERIES_WALK = 50  # more unknown versions than this on S3: one listing of the series
-
-
-class Gone(LookupError):
-    """A version whose stored entry was unusable turned out deleted when read anew."""
-
-
-class Candidate:
-    """One version's record, parsed and decoded only when asked (``text`` is its stored entry).
-    A damaged entry is not an error: the version is read anew through ``rebuild``."""
-
-    __slots__ = ("_entry", "_record", "ident", "rebuild", "text", "version", "where")
-
-    def __init__(
-        self,
-        version: int,
-        record: dict[str, Any] | None,
-        text: bytes,
-        where: str,
-        rebuild: Callable[[int], dict[str, Any] | None] | None = None,
-        ident: tuple[str, str] | None = None,
-    ):
-        self.version, self._record, self.text, self.where = version, record, text, where
-        self.rebuild = rebuild
-        self.ident = ident  # (type, id) the entry must name
-        self._entry: Any = None
-
-    def _shaped(self, record: Any) -> bool:
-        """Whether a stored record has the shape ``find`` builds (this version's identity,
-        mappings for its sections): a wrong shape is a miss, never a crash."""
-        if not isinstance(record, dict) or record.get("version") != self.version:
-            return False
-        if self.ident is not None and (record.get("type"), record.get("id")) != self.ident:
-            return False
-        return all(isinstance(record.get(k), dict) for k in _SECTIONS)
-
-    def _json(self) -> Any:
-        if self._entry is None:
-            try:
-                entry = json.loads(self.text)["r"]
-                if not isinstance(entry, dict) or not isinstance(entry.get("doc", {}), dict):
-                    raise TypeError("not an entry")
-            except (ValueError, TypeError, KeyError, RecursionError):
-                entry = {"whole": None}  # unusable: read the version anew (see record)
-            self._entry = entry
-        return self._entry
-
-    def raw_for(self, fields: frozenset[tuple[str, ...]]) -> dict[str, Any] | None:
-        """The JSON form of the record when reading ``fields`` from it gives what the decoded
-        record would (no datetime, date or YAML-kept value on their paths); else None."""
-        if self._record is not None:
-            return None
-        entry = self._json()
-        if "whole" in entry:
-            return None
-        kept = entry.get("yaml") or {}
-        typed = [*(entry.get("dt") or ()), *(entry.get("d") or ())]
-        for field in fields:
-            if field[0] in kept:
-                return None
-            for path in typed:
-                n = min(len(path), len(field))
-                if tuple(path[:n]) == field[:n]:
-                    return None
-        doc = entry.get("doc")
-        return doc if self._shaped(doc) else None
-
-    @property
-    def record(self) -> dict[str, Any]:
-        if self._record is None:
-            entry = self._json()
-            try:
-                if entry.get("whole", "") is None:
-                    raise TypeError("damaged entry")
-                record = from_json(entry, self.where)
-                if not self._shaped(record):
-                    raise TypeError("not the record of this version")
-                self._record = dict(record)
-            except Exception:  # a damaged cache entry: read the version anew
-                if self.rebuild is None:
-                    raise
-                rebuilt = self.rebuild(self.version)
-                if rebuilt is None:  # deleted since: nothing the entry said holds
-                    raise Gone(f"{self.where}: version {self.version} is gone") from None
-                self._record = rebuilt
-        return self._record
-
-
-Test = Callable[[Candidate], bool]
 
 
 class SeriesIndex:
@@ -208,7 +132,7 @@ class SeriesIndex:
             data = self.store.read(path)
         except CorruptFile:  # too large, a link, not a file: a broken cache is rebuilt
             data = None
-        stored = _load(data)
+        stored = load_chunk(data)
         suspects, position, settled = self._suspects(chunk, stored["marks"])
         lo = chunk * paths.INDEX_CHUNK + 1
         hi = min(self.top, lo + paths.INDEX_CHUNK - 1)
@@ -225,12 +149,12 @@ class SeriesIndex:
                 and memo.get("complete") is True
                 and upto >= hi
                 and not suspects
-                and all(_entry(stored, v) is not None for v in known)
+                and all(chunk_entry(stored, v) is not None for v in known)
             ):
                 # nothing changed and every version was remembered: only the matches are read
                 yield from self._remembered(path, stored, known, descending, position, settled)
                 return
-        entries: dict[str, bytes] = _entries(stored)
+        entries: dict[str, bytes] = chunk_entries(stored)
         versions = list(range(hi, lo - 1, -1) if descending else range(lo, hi + 1))
         passed: list[int] = []
         dirty = position != stored["marks"]
@@ -244,7 +168,9 @@ class SeriesIndex:
                 unknown = [v for v in batch if str(v) not in entries or v in suspects]
                 checked = self._validators(unknown)
                 stale = [
-                    v for v in unknown if checked[v] is None or _validator(entries, v) != checked[v]
+                    v
+                    for v in unknown
+                    if checked[v] is None or stored_validator(entries, v) != checked[v]
                 ]
                 built = self._build_many(stale)
                 for v in batch:
@@ -253,7 +179,7 @@ class SeriesIndex:
                     if v in built:
                         record, text = built[v]
                         if checked[v] is not None and len(text) <= ENTRY_MAX:
-                            entries[name] = _entry_text(checked[v], text)
+                            entries[name] = entry_text(checked[v], text)
                             changed = True
                         elif entries.pop(name, None) is not None:
                             changed = True
@@ -261,7 +187,7 @@ class SeriesIndex:
                             continue
                         cand = Candidate(v, record, b"", path)
                         ok = test is None or test(cand)
-                    elif entries[name].endswith(_DELETED):
+                    elif entries[name].endswith(DELETED):
                         continue
                     elif known is not None and v <= upto and trust():  # nothing to parse
                         ok = v in known
@@ -303,11 +229,11 @@ class SeriesIndex:
         done = False
         try:
             for v in sorted(known, reverse=descending):
-                yield self._candidate(v, _entry(stored, v) or b"", path)
+                yield self._candidate(v, chunk_entry(stored, v) or b"", path)
             done = True
         finally:
             if done and settled and position != stored["marks"]:
-                self._save(path, position, _entries(stored), stored["memo"])
+                self._save(path, position, chunk_entries(stored), stored["memo"])
 
     def _candidate(self, version: int, text: bytes, path: str) -> Candidate:
         return Candidate(version, None, text, path, self.build, (self.rtype, self.rid))
@@ -322,7 +248,7 @@ class SeriesIndex:
         to_read = [
             name
             for name, e in current.items()
-            if not (_position_ok(seen.get(name)) and seen[name][0] == e.stamp)
+            if not (position_ok(seen.get(name)) and seen[name][0] == e.stamp)
             or seen[name][1] != seen[name][2]
         ]
         prefix = paths.changes_dir(self.rtype, self.rid)
@@ -348,7 +274,7 @@ class SeriesIndex:
                 continue
             old = seen.get(name)
             start = 0
-            if isinstance(old, list) and _position_ok(old) and old[0] == entry.stamp:
+            if isinstance(old, list) and position_ok(old) and old[0] == entry.stamp:
                 start = old[1]
             start = start if isinstance(start, int) and 0 <= start <= len(lines) else 0
             suspects.update(v for v, _ in lines[start:])
@@ -365,10 +291,10 @@ class SeriesIndex:
         if not versions:
             return {}
         if self._remote is not None:
-            return {v: _etag_validator(self._remote.get(str(v), [])) for v in versions}
+            return {v: etag_validator(self._remote.get(str(v), [])) for v in versions}
         with ThreadPoolExecutor(min(_PARALLEL, len(versions))) as pool:
             listed = list(pool.map(self._version_files, versions))
-        return {v: _etag_validator(files) for v, files in zip(versions, listed, strict=True)}
+        return {v: etag_validator(files) for v, files in zip(versions, listed, strict=True)}
 
     def _local_validator(self, version: int) -> list[Any] | None:
         vdir = paths.version_dir(self.rtype, self.rid, version)
@@ -410,12 +336,12 @@ class SeriesIndex:
         if self.store.is_local:
             if len(versions) >= _FORK_BATCH and (self._pool is not None or _workers() > 1):
                 return self._build_forked(versions)
-            return {v: _built(self.build(v)) for v in versions}
+            return {v: built_entry(self.build(v)) for v in versions}
         if len(versions) < 2:
-            return {v: _built(self.build(v)) for v in versions}
+            return {v: built_entry(self.build(v)) for v in versions}
         with ThreadPoolExecutor(min(_PARALLEL, len(versions))) as pool:
             records = pool.map(self.build, versions)
-            return {v: _built(r) for v, r in zip(versions, records, strict=True)}
+            return {v: built_entry(r) for v, r in zip(versions, records, strict=True)}
 
     def _build_forked(self, versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
         """Many new versions on a local disk (the first find after a burst): read them in forked
@@ -448,117 +374,6 @@ class SeriesIndex:
             self.saved += 1
 
 
-def dump_chunk(marks: dict[str, Any], entries: dict[str, bytes], memo: dict[str, Any]) -> bytes:
-    """One line of JSON (format, change-log position, remembered matches, and where each
-    version's entry lies in the body), then the entries' JSON texts back to back: a reader
-    parses the small head and only the entries it needs."""
-    spans: dict[str, list[int]] = {}
-    offset = 0
-    for name, text in entries.items():
-        spans[name] = [offset, len(text)]
-        offset += len(text)
-    head = json.dumps({"format": FORMAT, "marks": marks, "memo": memo, "spans": spans})
-    return b"".join([head.encode("utf-8"), b"\n", *entries.values()])
-
-
-def _etag_validator(files: list[tuple[str, Entry]]) -> list[Any] | None:
-    if not files or any(not e.etag for _, e in files):
-        return None  # no content hashes on this backend: nothing safe to compare
-    digest = hashlib.sha1()  # noqa: S324 - a change detector, not security
-    for rel, e in files:
-        digest.update(f"{rel}\0{e.etag}\n".encode())
-    return [digest.hexdigest()]
-
-
-def _load(data: bytes | None) -> dict[str, Any]:
-    """A chunk as stored (see :func:`dump_chunk`); a missing or broken one is empty (a cache is
-    rebuilt, not an error). Entries stay bytes until a walk needs one."""
-    parsed = _parse(data) if data is not None else None
-    empty = {"marks": {}, "memo": {}, "spans": {}, "data": b"", "body": 0}
-    return parsed if parsed is not None else empty
-
-
-def _parse(data: bytes) -> dict[str, Any] | None:
-    cut = data.find(b"\n")
-    if cut < 0:
-        return None
-    try:
-        head = json.loads(data[:cut])
-    except (ValueError, RecursionError):
-        return None
-    if (
-        not isinstance(head, dict)
-        or head.get("format") != FORMAT
-        or not isinstance(head.get("spans"), dict)
-        or not isinstance(head.get("marks"), dict)
-        or not isinstance(head.get("memo"), dict)
-    ):
-        return None
-    return {
-        "marks": head["marks"],
-        "memo": head["memo"],
-        "spans": head["spans"],
-        "data": data,
-        "body": cut + 1,
-    }
-
-
-def _entry(stored: dict[str, Any], version: int) -> bytes | None:
-    """One entry's text, sliced from the chunk's body only when asked for."""
-    span = stored["spans"].get(str(version))
-    if not (isinstance(span, list) and len(span) == 2):
-        return None
-    if type(span[0]) is not int or type(span[1]) is not int:  # bools are not offsets
-        return None
-    start = stored["body"] + span[0]
-    if span[0] < 0 or span[1] < 0 or start + span[1] > len(stored["data"]):
-        return None
-    return bytes(stored["data"][start : start + span[1]])
-
-
-def _entries(stored: dict[str, Any]) -> dict[str, bytes]:
-    out = {}
-    for name in stored["spans"]:
-        text = _entry(stored, int(name)) if name.isdigit() else None
-        if text is not None:
-            out[name] = text
-    return out
-
-
-def _position_ok(position: Any) -> bool:
-    """A recorded change-file position is ``[stamp, settled lines, lines]``."""
-    return (
-        isinstance(position, list)
-        and len(position) == 3
-        and isinstance(position[1], int)
-        and isinstance(position[2], int)
-    )
-
-
-def is_chunk(data: bytes) -> bool:
-    """Whether ``data`` is a query-index chunk of this format (for fsck)."""
-    return _parse(data) is not None
-
-
-def _validator(entries: dict[str, bytes], version: int) -> Any:
-    text = entries.get(str(version))
-    if text is None:
-        return None
-    try:
-        entry = json.loads(text)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(entry, dict) or not (entry.get("r") is None or isinstance(entry["r"], dict)):
-        return None
-    return entry.get("v") if "r" in entry else None
-
-
-def _entry_text(validator: Any, text: str) -> bytes:
-    """A stored entry: the validator, then the record's JSON (``null``: deleted, see
-    ``_DELETED``)."""
-    return f'{{"v": {json.dumps(validator)}, "r": {text}}}'.encode()
-
-
 _FORK_BATCH = 128  # new local versions in one batch before reading them in worker processes
 _FORKED_BUILD: Callable[[int], dict[str, Any] | None] | None = None  # inherited by forked workers
 
@@ -573,11 +388,7 @@ def _workers() -> int:
 
 def _forked_build(versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
     assert _FORKED_BUILD is not None
-    return {v: _built(_FORKED_BUILD(v)) for v in versions}
-
-
-def _built(record: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
-    return record, "null" if record is None else json.dumps(to_json(record))
+    return {v: built_entry(_FORKED_BUILD(v)) for v in versions}
 
 
 def _batches(items: list[int], cap: int) -> Iterator[list[int]]:
