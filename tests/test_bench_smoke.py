@@ -14,3 +14,11 @@ def test_bench_smoke_local():
 def test_bench_smoke_s3(s3_server):
     pytest.importorskip("s3fs")
     assert smoke(s3=True)
+
+
+def test_bench_scale_smoke(s3_server):
+    from benchmarks.bench_scale import smoke as scale_smoke
+
+    result = scale_smoke()  # raises when any part gets a wrong answer
+    assert result["local"]["120"]["matches"] == 2
+    assert result["sql"]["rows"] == 2

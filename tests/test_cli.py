@@ -8,6 +8,7 @@ import csv
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import types
@@ -45,7 +46,7 @@ def tree_of(root: Path) -> dict[str, int]:
     return {
         str(p.relative_to(root)): p.stat().st_mtime_ns
         for p in root.rglob("*")
-        if p.is_file() and p.name != "index.json"
+        if p.is_file() and not re.fullmatch(r"index(-\d+)?\.json", p.name)
     }
 
 

@@ -161,8 +161,12 @@ def test_delete_tag_is_seen_by_reads_the_snapshot_and_the_query_index(tmp_path: 
             os.utime(vdir / sub, (old, old))
     reader = Tracker(str(root), git=False)
     assert [r.ref for r in reader.find(where="tags.stage = 'prod'")] == ["model_version/m@1"]
-    index = json.loads((root / "resources" / "model_version" / "m" / "index.json").read_text())
-    assert index["entries"]["1"]["r"]["doc"]["tags"]["stage"] == "prod"  # the cached record
+    data = (root / "resources" / "model_version" / "m" / "index-0.json").read_bytes()
+    head = json.loads(data[: data.index(b"\n")])
+    start, length = head["spans"]["1"]
+    body = data[data.index(b"\n") + 1 :]
+    entry = json.loads(body[start : start + length])
+    assert entry["r"]["doc"]["tags"]["stage"] == "prod"  # the cached record
 
     writer = Tracker(str(root), git=False, run_name="cleanup")
     writer.delete_tag(mv, "stage")

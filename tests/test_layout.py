@@ -48,7 +48,10 @@ def test_run_series_and_trash_paths_parse_back():
     created = paths.parse(paths.run_created_file("r/1", "model", "m", 3))
     assert (created.what, created.target) == ("run-created", ("model", "m", 3))
     assert paths.parse(paths.head_file("model", "m")).what == "head"
-    assert paths.parse(paths.index_file("model", "m")).what == "index"
+    assert paths.parse(paths.index_chunk("model", "m", 3)).what == "index"
+    assert paths.parse("resources/model/m/index.json").what == "index"  # an older build's
+    change = paths.parse(paths.change_file("model", "m", 0, "w1"))
+    assert (change.what, change.rtype, change.rid) == ("changes", "model", "m")
     assert paths.parse(paths.trash_entry("t1")).trash_id == "t1"
     assert paths.parse(paths.trash_file("t1", "resources/x/y/1/tags/a.yaml")).what == "trash-file"
     assert paths.parse(paths.trash_claim("model", "m", 1)).what == "trash-claim"

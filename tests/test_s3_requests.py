@@ -36,11 +36,16 @@ def test_key_writes_and_reads_cost_one_request(s3):
     assert value is None and [m for m, _, _ in reqs] == ["GET"]
 
 
-def test_create_resource_costs_at_most_four(s3):
+def test_create_resource_costs_at_most_five(s3):
     _, t, proxy = s3
     for expected in (1, 2, 3):
         res, reqs = count(proxy, lambda: t.create_resource("m", type="model_version"))
-        assert res.version == expected and len(reqs) <= 4, reqs
+        assert res.version == expected and len(reqs) <= 5, reqs
+        # the claim, HEAD, the run's pointer, and this process's change-log file
+        changes = [p for m, p, _ in reqs if m == "PUT" and "/changes/" in p]
+        assert len(changes) == 1, reqs
+    _, reqs = count(proxy, lambda: t.log_tag(res, "k", "v"))  # the change line covers it
+    assert [m for m, _, _ in reqs] == ["PUT"]
 
 
 def test_closed_version_reads_in_three_requests_and_later_keys_win(s3):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -55,12 +56,18 @@ def tree(backend: Any, prefix: str = "") -> dict[str, bytes]:
     return out
 
 
+def _derived(path: str) -> bool:
+    """A query-index chunk or a change-log file (tracker.core.index, tracker.core.changes)."""
+    parts = path.split("/")
+    return re.fullmatch(r"index-\d+\.json", parts[-1]) is not None or "changes" in parts[-2:-1]
+
+
 def live_files(backend: Any) -> dict[str, bytes]:
     """Every file outside the trash, runs and caches: what a restore must give back."""
     return {
         k: v
         for k, v in tree(backend, "resources").items()
-        if not k.endswith(("index.json", "HEAD"))
+        if not k.endswith(("index.json", "HEAD")) and not _derived(k)
     }
 
 
@@ -355,7 +362,7 @@ def test_the_query_index_never_serves_a_deleted_version(tmp_path):
         os.utime(dirpath, (past, past))
     t = Tracker(str(root), git=False)
     assert len(t.find(where="tags.status = 'DEPLOYED'")) == 4
-    assert (root / "resources/model_version/m/index.json").exists()
+    assert (root / "resources/model_version/m/index-0.json").exists()
     # only the tombstone: the index entry of version 3 still matches its tag directories
     trash = Trash(t._store, t._resources)
     real_move = t._store.move
@@ -427,7 +434,7 @@ def _local_tree(root: str) -> dict[str, bytes]:
         for name in files:
             full = os.path.join(dirpath, name)
             rel = os.path.relpath(full, root).replace(os.sep, "/")
-            if name.startswith(".tmp-") or rel.endswith(("index.json", "HEAD")):
+            if name.startswith(".tmp-") or rel.endswith(("index.json", "HEAD")) or _derived(rel):
                 continue
             try:
                 with open(full, "rb") as fh:

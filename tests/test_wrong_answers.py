@@ -131,7 +131,7 @@ def test_large_values_never_make_a_snapshot_unreadable(tmp_path: Path) -> None:
     assert t.get_tags(r.ref) == {"status": "DEPLOYED"}
     assert len(t.get_all_metadata(r.ref)) == 30
     assert [x.version for x in t.find(where="tags.status = 'DEPLOYED'")] == [1]
-    index = root / SERIES / "index.json"
+    index = root / SERIES / "index-0.json"  # the query index's first chunk
     assert not index.exists() or index.stat().st_size < 1024 * 1024
 
 
@@ -143,12 +143,16 @@ def test_a_wrong_shaped_index_entry_is_a_miss(tmp_path: Path, entry: Any, monkey
     root = tmp_path / "s"
     t = _series(root)
     assert [r.version for r in t.find(where="tags.status = 'DEPLOYED'")] == [1]
-    path = root / SERIES / "index.json"
-    doc = json.loads(path.read_text())
+    path = root / SERIES / "index-0.json"  # the query index's first chunk
+    data = path.read_bytes()
+    head = json.loads(data[: data.index(b"\n")])
+    stored = index_module.load_chunk(data)
+    entries = index_module.chunk_entries(stored)
     if isinstance(entry, dict) and "v" not in entry:
-        entry = {"v": doc["entries"]["2"]["v"], "r": {"type": "x"}}  # valid stamp, bad record
-    doc["entries"]["2"] = entry
-    path.write_text(json.dumps(doc))
+        valid = json.loads(entries["2"])["v"]
+        entry = {"v": valid, "r": {"type": "x"}}  # valid stamp, bad record
+    entries["2"] = json.dumps(entry).encode()
+    path.write_bytes(index_module.dump_chunk(head["marks"], entries, head["memo"]))
     t = Tracker(str(root), git=False)
     assert [r.version for r in t.find(where="tags.status = 'STAGING'")] == [2, 3]
 

@@ -1,4 +1,5 @@
-"""``tracker import mlflow MLRUNS_DIR``: bring an MLflow file store into the tracker store.
+"""``tracker import mlflow MLRUNS_DIR``: bring an MLflow file store into the tracker store (and
+``run_export``, which ``tracker export mlflow --out DIR`` runs: see :mod:`tracker.cli.export`).
 
 Reads ``mlruns`` as files (MLflow need not be installed), prints a summary, and exits 1 when
 anything was skipped (each skipped file is listed with its path and why). Re-running it adds
@@ -20,8 +21,7 @@ from tracker.importers.mlflow.export import export_mlruns
 
 
 def register(sub: Any) -> None:
-    register_import(sub)
-    register_export(sub)
+    register_import(sub)  # `tracker export mlflow` is registered by tracker.cli.export
 
 
 def register_import(sub: Any) -> None:
@@ -54,24 +54,6 @@ def register_import(sub: Any) -> None:
         action="store_false",
         help="record artifacts where they are (path, sizes, sha256) instead of copying them",
     )
-
-
-def register_export(sub: Any) -> None:
-    parser = add_command(
-        sub,
-        "export",
-        run_export,
-        "write the store's runs and model versions out as an MLflow file store",
-        description=(
-            "Write every version of an `experiment` series as an MLflow run (tags, "
-            "metadata.params as params, metric histories, artifacts) and every model_version "
-            "as a registered model version (the status tag as its stage), into a new directory "
-            "MLflow's client and UI read (MLFLOW_ALLOW_FILE_STORE=true). What `tracker import "
-            "mlflow` brought in goes back out with its MLflow ids, times and statuses."
-        ),
-    )
-    parser.add_argument("target", choices=["mlflow"], help="the kind of store to write")
-    parser.add_argument("--out", required=True, metavar="DIR", help="a new or empty directory")
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -36,6 +36,8 @@ COMMAND_MODULES: list[str] = [
     "metrics",
     "write",
     "importer",
+    "export",  # export mlflow (run by tracker.cli.importer), export parquet (issue 17)
+    "sql",  # issue 17: DuckDB over the Parquet export
     "compare",
     "ui",
     "report",
@@ -52,6 +54,7 @@ EPILOG = """examples:
   tracker metrics experiment/xgb --history      a training curve, point by point
   tracker promote model_version/titanic@2       tag it status=DEPLOYED (a run of its own)
   tracker import mlflow ./mlruns                bring an MLflow file store in
+  tracker sql "select ref from versions where \"tags.status\" = 'DEPLOYED'"
 
 the store: --root, else $TRACKER_ROOT, else the nearest .tracker/ in this directory or a parent
 (up to $HOME when inside it), else ./.tracker. `tracker COMMAND --help` explains each command.

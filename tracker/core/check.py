@@ -27,14 +27,15 @@ finishes it, or rolls back a deletion that had not written its tombstone yet), `
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from tracker.core.artifacts import safe_relpath, validate_manifest
+from tracker.core.changes import parse as parse_changes
 from tracker.core.check_derived import DerivedChecks
 from tracker.core.check_trash import TRASH_KINDS, TrashChecks
+from tracker.core.index import is_chunk
 from tracker.errors import CorruptFile, StoreError, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import SPECIAL_FILE, SYMLINK, TMP_PREFIX, Entry
@@ -188,10 +189,18 @@ class Checker(TrashChecks, DerivedChecks):
         elif what == "head":
             self._head(rel, at)
         elif what == "index":
-            try:  # the query index is a cache: a broken one is garbage, rebuilt by the next find
-                json.loads(self.store.read(rel) or b"")["entries"].items()
-            except (ValueError, TypeError, KeyError, AttributeError):
+            # the query index is a cache: a broken one is garbage, rebuilt by the next find
+            if not is_chunk(self.store.read(rel) or b""):
                 self.problem(rel, "bad-index", "not a query index; find rebuilds it", True)
+        elif what == "changes":
+            name = at.name or ""
+            if (
+                paths.parse_change_name(name) is None
+                or parse_changes(self.store.read(rel) or b"") is None
+            ):  # not repairable: removing it could hide a change from the index
+                self.problem(
+                    rel, "bad-changes", "not a change log; delete it with the index-*.json beside"
+                )
         elif what.startswith("trash"):
             self._trash_file(rel, at)
         else:

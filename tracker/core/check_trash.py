@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tracker.core.changes import ChangeLog
 from tracker.core.resources import TOMBSTONE, Resources
 from tracker.core.trash import DELETED, DELETING, RESTORING, Trash
 from tracker.errors import CorruptFile, TrackerError
@@ -127,7 +128,8 @@ class TrashChecks:
         return self.tombstones[vdir]
 
     def _repair_trash(self, p: Any) -> None:
-        trash = Trash(self.store, Resources(self.store))
+        # a completed restore changes what find returns: the query index must learn of it
+        trash = Trash(self.store, Resources(self.store, ChangeLog(self.store)))
         if p.kind == "trash-incomplete":
             doc = trash.entry(str(paths.parse(p.path).trash_id))
             if doc is not None:

@@ -1,148 +1,400 @@
-"""A per-series query index: ``resources/<type>/<id>/index.json``, a cache that ``find`` keeps.
+"""The query index of a series: ``resources/<type>/<id>/index-<k>.json``, a cache ``find`` keeps.
 
-It holds, for each version, the flat record ``find`` evaluates (identity, tags, metadata, attrs)
-and a validator of the files it was built from. A reader uses an entry only when its validator
-still matches (locally: the exact mtime and inode of the version's directories, one ``stat``
-each; on object stores: the ETags of the version's files, from one paged listing of the series),
-so a stale or missing entry costs a normal read, never a wrong answer. Entries younger than
-``RACY_SECONDS`` are not stored, so a coarse filesystem clock cannot hide a change (git's "racy
-clean" rule). Only readers write it (atomic replace, last writer wins: every entry validates
-itself); writers of keys never touch it, and deleting it only costs speed.
+Chunk ``k`` holds, for versions ``k*2000+1 .. (k+1)*2000``, the flat record ``find`` evaluates
+(identity, tags, metadata, attrs) with a per-version validator (locally the exact mtime and inode
+of the version's key directories; on object stores the ETags of its files), plus how far it has
+read each change file of that chunk (:mod:`tracker.core.changes`).
+
+A warm ``find`` lists the change log once per series and trusts every entry whose version no new
+change line names: no per-version ``stat`` or request. Versions that a new or unsettled line names
+are validated one by one (stale: read anew); versions without an entry (new ones) are read once,
+concurrently on object stores. Entries younger than ``RACY_SECONDS`` are not stored, so a coarse
+filesystem clock cannot hide a change (git's "racy clean" rule).
+
+Every write that changes what ``find`` sees of a version logs a change line first: keys (tags,
+metadata, attributes, tag deletion), metric chunks and their compaction (``metrics.<key>``), a
+deletion's tombstone and a restore. A deleted version's entry is ``"r": null`` (its validator
+includes ``resource.yaml``, which a tombstone or a restore replaces). A record larger than
+``ENTRY_MAX`` is not stored (read from its files each time); an entry of the wrong shape is a
+miss (the version is read anew), never a crash; an unreadable chunk is an empty one.
+
+Each chunk records the change-log position it is valid for, so readers racing to rewrite it
+(atomic replace, last writer wins) always leave a consistent file; writers of keys never touch
+it, and deleting it only costs speed. A chunk only walked in part (``limit``) keeps its old
+position.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
+import contextlib
+import multiprocessing
+import os
+import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
-from tracker.errors import CorruptFile
+from tracker.core.changes import parse, window
+from tracker.core.index_chunk import (  # noqa: F401 - the stored form, re-exported
+    DELETED,
+    FORMAT,
+    Candidate,
+    Gone,
+    built_entry,
+    chunk_entries,
+    chunk_entry,
+    dump_chunk,
+    entry_text,
+    etag_validator,
+    is_chunk,
+    load_chunk,
+    position_ok,
+    stored_validator,
+)
+from tracker.errors import CorruptFile, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import Entry
-from tracker.store.jsonform import from_json, to_json
+
+Test = Callable[[Candidate], bool]
 
 RACY_SECONDS = 3.0
 ENTRY_MAX = 64 * 1024  # JSON bytes of one version's record; larger ones are not indexed
+_MEMOS = 8  # remembered test results per chunk
 _RESOURCE = "/resource.yaml"  # replaced by a deletion's tombstone (and back by a restore)
-_DIRS = (
-    "/attrs",
-    "/tags",
-    "/metadata",
-    "/metrics",
-    _RESOURCE,
-)  # a new dir changes its stat from None
+_DIRS = ("/attrs", "/tags", "/metadata", "/metrics", _RESOURCE)  # a new dir: stat from None
+_PARALLEL = 16  # concurrent version reads on object stores
+_SERIES_WALK = 50  # more unknown versions than this on S3: one listing of the series
 
 
 class SeriesIndex:
-    """The index of one series, loaded once per query and saved when it learned something."""
+    """Walks the versions of one series through its index chunks, updating them as it goes."""
 
-    def __init__(self, store: Store, rtype: str, rid: str) -> None:
-        self.store = store
-        self.rtype, self.rid = rtype, rid
-        self.path = paths.index_file(rtype, rid)
-        self.dirty = False
-        self.entries: dict[str, Any] = {}
+    def __init__(
+        self,
+        store: Store,
+        rtype: str,
+        rid: str,
+        top: int,
+        build: Callable[[int], dict[str, Any] | None],
+        write: bool = True,
+    ) -> None:
+        """``build(v)`` reads a version's record (None: deleted or not there); ``write=False``
+        stores no chunk (a reader that must write nothing)."""
+        self.store, self.rtype, self.rid, self.top, self.build = store, rtype, rid, top, build
+        self.write = write
+        self.window = window(store)
+        self.now = time.time()
+        self.marks: dict[int, dict[str, Entry]] = {}  # chunk -> change file name -> entry
+        for entry in store.list(paths.changes_dir(rtype, rid), detail=True):
+            chunk = paths.parse_change_name(entry.name)
+            if chunk is not None and not entry.is_dir:
+                self.marks.setdefault(chunk, {})[entry.name] = entry
+        self._remote: dict[str, list[tuple[str, Entry]]] | None = None
+        self._pool: ProcessPoolExecutor | None = None
+        self._nworkers = 1
+        self.saved = 0  # chunks written (for tests and benchmarks)
+
+    # -- the walk ----------------------------------------------------------------------------
+    def walk(
+        self,
+        descending: bool = False,
+        test: Test | None = None,
+        key: str = "",
+        remembered: Callable[[], bool] | None = None,
+    ) -> Generator[Candidate, None, None]:
+        """The candidates that pass ``test`` (all without one), oldest first (or newest first);
+        stopping early is fine: what was learned is saved as the walk leaves each chunk.
+
+        ``key`` names the test (the ``where`` text): a chunk walked in full remembers which of
+        its versions passed, and the next walk with the same key trusts that for every version
+        whose entry did not change, without parsing it (only while ``remembered()`` is true:
+        a caller that must see every record, e.g. to learn which fields exist, says no)."""
+        last = paths.chunk_of(self.top) if self.top else -1
+        chunks = range(last, -1, -1) if descending else range(last + 1)
         try:
-            data = store.read(self.path)
+            for chunk in chunks:
+                yield from self._chunk(chunk, descending, test, key, remembered)
+        finally:
+            self.close()
+
+    def _chunk(
+        self,
+        chunk: int,
+        descending: bool,
+        test: Test | None,
+        key: str,
+        remembered: Callable[[], bool] | None,
+    ) -> Generator[Candidate, None, None]:
+        path = paths.index_chunk(self.rtype, self.rid, chunk)
+        try:
+            data = self.store.read(path)
         except CorruptFile:  # too large, a link, not a file: a broken cache is rebuilt
             data = None
-        if data is not None:
-            try:
-                loaded = json.loads(data)
-                self.entries = dict(loaded.get("entries") or {})
-            except (ValueError, AttributeError, TypeError, RecursionError):
-                self.entries = {}  # a broken cache is rebuilt, not an error
-        self._remote: dict[str, list[tuple[str, Entry]]] | None = None
-
-    def _validator(self, version: int) -> list[Any] | None:
-        """What the entry of ``version`` must match; None when it must not be cached."""
-        vdir = paths.version_dir(self.rtype, self.rid, version)
-        if self.store.is_local:
-            now = time.time_ns()
-            out: list[Any] = []
-            for suffix in _DIRS:
-                entry = self.store.stat(vdir + suffix)
-                if suffix == _RESOURCE:
-                    # replaced only whole (a tombstone, a restore) while the old file still
-                    # exists, so the inode always differs: no racy-clock window to wait out
-                    if entry is None:
-                        return None  # not (yet) a version: nothing to remember
-                elif entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
-                    return None
-                out.append(None if entry is None else [entry.mtime_ns, entry.ino])
-            for entry in self.store.list(vdir + "/" + paths.METRICS, detail=True):  # one per key
-                if now - entry.mtime_ns < RACY_SECONDS * 1e9:
-                    return None
-                out.append([entry.name, entry.mtime_ns, entry.ino])
-            return out
-        files = self._remote_files().get(str(version), [])
-        if not files or any(not e.etag for _, e in files):
-            return None  # no content hashes on this backend: nothing safe to compare
-        digest = hashlib.sha1()  # noqa: S324 - a change detector, not security
-        for rel, e in files:
-            digest.update(f"{rel}\0{e.etag}\n".encode())
-        return [digest.hexdigest()]
-
-    def _remote_files(self) -> dict[str, list[tuple[str, Entry]]]:
-        """Files of every version from one (paged) listing of the series, artifacts left out."""
-        if self._remote is None:
-            self._remote = {}
-            for rel, entry in sorted(
-                self.store.walk(paths.series_dir(self.rtype, self.rid)).items()
+        stored = load_chunk(data)
+        suspects, position, settled = self._suspects(chunk, stored["marks"])
+        lo = chunk * paths.INDEX_CHUNK + 1
+        hi = min(self.top, lo + paths.INDEX_CHUNK - 1)
+        key = key if test is not None else ""
+        memo = stored["memo"].get(key) if key else None
+        trust = remembered or (lambda: True)
+        known: set[int] | None = None
+        upto = 0
+        if isinstance(memo, dict) and isinstance(memo.get("match"), list):
+            known = {v for v in memo["match"] if isinstance(v, int) and lo <= v <= hi}
+            upto = memo["upto"] if isinstance(memo.get("upto"), int) else 0
+            if (
+                trust()
+                and memo.get("complete") is True
+                and upto >= hi
+                and not suspects
+                and all(chunk_entry(stored, v) is not None for v in known)
             ):
-                version, _, rest = rel.partition("/")
-                if version.isdigit() and not rest.startswith("artifacts/"):
-                    self._remote.setdefault(version, []).append((rest, entry))
-        return self._remote
+                # nothing changed and every version was remembered: only the matches are read
+                yield from self._remembered(path, stored, known, descending, position, settled)
+                return
+        entries: dict[str, bytes] = chunk_entries(stored)
+        versions = list(range(hi, lo - 1, -1) if descending else range(lo, hi + 1))
+        passed: list[int] = []
+        dirty = position != stored["marks"]
+        changed = done = False
+        if not self.store.is_local and self._remote is None:
+            missing = sum(1 for v in versions if v in suspects or str(v) not in entries)
+            if missing > _SERIES_WALK:  # one paged listing beats a LIST per version
+                self._remote = self._series_files()
+        try:
+            for batch in _batches(versions, 1024 if self.store.is_local else _PARALLEL):
+                unknown = [v for v in batch if str(v) not in entries or v in suspects]
+                checked = self._validators(unknown)
+                stale = [
+                    v
+                    for v in unknown
+                    if checked[v] is None or stored_validator(entries, v) != checked[v]
+                ]
+                built = self._build_many(stale)
+                for v in batch:
+                    name = str(v)
+                    cand: Candidate | None
+                    if v in built:
+                        record, text = built[v]
+                        if checked[v] is not None and len(text) <= ENTRY_MAX:
+                            entries[name] = entry_text(checked[v], text)
+                            changed = True
+                        elif entries.pop(name, None) is not None:
+                            changed = True
+                        if record is None:  # deleted (or its creator died before writing it)
+                            continue
+                        cand = Candidate(v, record, b"", path)
+                        ok = test is None or test(cand)
+                    elif entries[name].endswith(DELETED):
+                        continue
+                    elif known is not None and v <= upto and trust():  # nothing to parse
+                        ok = v in known
+                        cand = self._candidate(v, entries[name], path) if ok else None
+                    else:
+                        cand = self._candidate(v, entries[name], path)
+                        try:
+                            ok = test(cand) if test is not None else bool(cand.record)
+                        except Gone:
+                            continue
+                    if ok and cand is not None:
+                        passed.append(v)
+                        yield cand
+            done = True
+        finally:
+            memos = {} if changed else dict(stored["memo"])
+            if done and key:
+                complete = all(str(v) in entries for v in range(lo, hi + 1))
+                fresh = {"upto": hi, "match": sorted(passed), "complete": complete}
+                if memos.get(key) != fresh or changed:
+                    memos.pop(key, None)
+                    while len(memos) >= _MEMOS:
+                        memos.pop(next(iter(memos)))
+                    memos[key] = fresh
+                    dirty = True
+            if dirty or changed:
+                marks = position if done and settled else stored["marks"]
+                self._save(path, marks, entries, memos)
 
-    def record(
-        self, version: int, build: Callable[[], dict[str, Any] | None]
-    ) -> dict[str, Any] | None:
-        """The record of ``version``: from the index when still valid, else built (and kept);
-        None for a deleted version (kept too: its tombstone's stamp validates it)."""
-        validator = self._validator(version)
-        entry = self.entries.get(str(version))
-        if validator is not None and isinstance(entry, dict) and entry.get("v") == validator:
-            if "r" in entry and entry["r"] is None:
-                return None  # no live version there (deleted, or never written)
-            held = _valid_record(entry.get("r"), self.path, self.rtype, self.rid, version)
-            if held is not None:
-                return held
-        record = build()
-        if validator is not None:
-            stored = None if record is None else to_json(record)
-            if stored is None or len(json.dumps(stored, ensure_ascii=False)) <= ENTRY_MAX:
-                self.entries[str(version)] = {"v": validator, "r": stored}
-            else:  # a record this large is read from its files each time: the index stays small
-                self.entries.pop(str(version), None)
-            self.dirty = True
-        return record
+    def _remembered(
+        self,
+        path: str,
+        stored: dict[str, Any],
+        known: set[int],
+        descending: bool,
+        position: dict[str, Any],
+        settled: bool,
+    ) -> Generator[Candidate, None, None]:
+        done = False
+        try:
+            for v in sorted(known, reverse=descending):
+                yield self._candidate(v, chunk_entry(stored, v) or b"", path)
+            done = True
+        finally:
+            if done and settled and position != stored["marks"]:
+                self._save(path, position, chunk_entries(stored), stored["memo"])
 
-    def save(self) -> None:
-        if self.dirty:
-            data = json.dumps({"format": 1, "entries": self.entries}, ensure_ascii=False)
-            self.store.write(self.path, data.encode("utf-8"))
-            self.dirty = False
+    def _candidate(self, version: int, text: bytes, path: str) -> Candidate:
+        return Candidate(version, None, text, path, self.build, (self.rtype, self.rid))
+
+    def _suspects(self, chunk: int, seen: dict[str, Any]) -> tuple[set[int], dict[str, Any], bool]:
+        """Versions named by change lines this chunk has not settled; the position to record
+        ({file: [stamp, lines settled, lines]}); False when a change file could not be read
+        (every version of the chunk is then validated, and nothing is settled)."""
+        suspects: set[int] = set()
+        position: dict[str, Any] = {}
+        current = self.marks.get(chunk, {})
+        to_read = [
+            name
+            for name, e in current.items()
+            if not (position_ok(seen.get(name)) and seen[name][0] == e.stamp)
+            or seen[name][1] != seen[name][2]
+        ]
+        prefix = paths.changes_dir(self.rtype, self.rid)
+        if any(name not in current for name in seen):
+            # a change file this chunk read is gone (removed by hand): the lines it held may
+            # name versions changed since, so every version of the chunk is validated
+            lo = chunk * paths.INDEX_CHUNK + 1
+            suspects.update(range(lo, lo + paths.INDEX_CHUNK))
+        try:
+            data = self.store.read_many([f"{prefix}/{n}" for n in to_read]) if to_read else {}
+        except CorruptFile:  # one is not a readable file: none is trusted (all re-validated)
+            data = {}
+        settled = True
+        for name, entry in current.items():
+            if name not in to_read:
+                position[name] = seen[name]
+                continue
+            lines = parse(data.get(f"{prefix}/{name}") or b"")
+            if lines is None:
+                settled = False
+                lo = chunk * paths.INDEX_CHUNK + 1
+                suspects.update(range(lo, lo + paths.INDEX_CHUNK))
+                continue
+            old = seen.get(name)
+            start = 0
+            if isinstance(old, list) and position_ok(old) and old[0] == entry.stamp:
+                start = old[1]
+            start = start if isinstance(start, int) and 0 <= start <= len(lines) else 0
+            suspects.update(v for v, _ in lines[start:])
+            done = start
+            while done < len(lines) and lines[done][1] < self.now - self.window:
+                done += 1
+            position[name] = [entry.stamp, done, len(lines)]
+        return suspects, position, settled
+
+    # -- per-version validation and reads ----------------------------------------------------
+    def _validators(self, versions: list[int]) -> dict[int, list[Any] | None]:
+        if self.store.is_local:
+            return {v: self._local_validator(v) for v in versions}
+        if not versions:
+            return {}
+        if self._remote is not None:
+            return {v: etag_validator(self._remote.get(str(v), [])) for v in versions}
+        with ThreadPoolExecutor(min(_PARALLEL, len(versions))) as pool:
+            listed = list(pool.map(self._version_files, versions))
+        return {v: etag_validator(files) for v, files in zip(versions, listed, strict=True)}
+
+    def _local_validator(self, version: int) -> list[Any] | None:
+        vdir = paths.version_dir(self.rtype, self.rid, version)
+        now = time.time_ns()
+        out: list[Any] = []
+        for suffix in _DIRS:
+            entry = self.store.stat(vdir + suffix)
+            if suffix == _RESOURCE:
+                # replaced only whole (a tombstone, a restore) while the old file still
+                # exists, so the inode always differs: no racy-clock window to wait out
+                if entry is None:
+                    return None  # not (yet) a version: nothing to remember
+            elif entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
+                return None
+            out.append(None if entry is None else [entry.mtime_ns, entry.ino])
+        for entry in self.store.list(vdir + "/" + paths.METRICS, detail=True):  # one per key
+            if now - entry.mtime_ns < RACY_SECONDS * 1e9:
+                return None
+            out.append([entry.name, entry.mtime_ns, entry.ino])
+        return out
+
+    def _version_files(self, version: int) -> list[tuple[str, Entry]]:
+        vdir = paths.version_dir(self.rtype, self.rid, version)
+        return sorted(
+            (rel, e) for rel, e in self.store.walk(vdir).items() if not rel.startswith("artifacts/")
+        )
+
+    def _series_files(self) -> dict[str, list[tuple[str, Entry]]]:
+        """Files of every version from one (paged) listing of the series, artifacts left out."""
+        out: dict[str, list[tuple[str, Entry]]] = {}
+        for rel, entry in sorted(self.store.walk(paths.series_dir(self.rtype, self.rid)).items()):
+            version, _, rest = rel.partition("/")
+            if version.isdigit() and not rest.startswith("artifacts/"):
+                out.setdefault(version, []).append((rest, entry))
+        return out
+
+    def _build_many(self, versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
+        """``{version: (record, its JSON form as text)}``, read anew."""
+        if self.store.is_local:
+            if len(versions) >= _FORK_BATCH and (self._pool is not None or _workers() > 1):
+                return self._build_forked(versions)
+            return {v: built_entry(self.build(v)) for v in versions}
+        if len(versions) < 2:
+            return {v: built_entry(self.build(v)) for v in versions}
+        with ThreadPoolExecutor(min(_PARALLEL, len(versions))) as pool:
+            records = pool.map(self.build, versions)
+            return {v: built_entry(r) for v, r in zip(versions, records, strict=True)}
+
+    def _build_forked(self, versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
+        """Many new versions on a local disk (the first find after a burst): read them in forked
+        worker processes, one slice each (parsing is CPU-bound; threads would share one core)."""
+        global _FORKED_BUILD
+        if self._pool is None:
+            _FORKED_BUILD = self.build
+            context = multiprocessing.get_context("fork")
+            self._nworkers = _workers()
+            self._pool = ProcessPoolExecutor(self._nworkers, mp_context=context)
+        step = -(-len(versions) // self._nworkers)
+        slices = [versions[i : i + step] for i in range(0, len(versions), step)]
+        out: dict[int, tuple[dict[str, Any] | None, str]] = {}
+        for part in self._pool.map(_forked_build, slices):
+            out.update(part)
+        return out
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def _save(
+        self, path: str, marks: dict[str, Any], entries: dict[str, bytes], memo: dict[str, Any]
+    ) -> None:
+        if not self.write:
+            return
+        with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
+            self.store.write(path, dump_chunk(marks, entries, memo))
+            self.saved += 1
 
 
-_SECTIONS = ("tags", "metadata", "attrs")
+_FORK_BATCH = 128  # new local versions in one batch before reading them in worker processes
+_FORKED_BUILD: Callable[[int], dict[str, Any] | None] | None = None  # inherited by forked workers
 
 
-def _valid_record(
-    raw: Any, where: str, rtype: str, rid: str, version: int
-) -> dict[str, Any] | None:
-    """An index entry's record when it has the shape ``find`` builds (identity of this version,
-    mappings for tags, metadata and attrs), else None: a wrong shape is a miss, never a crash."""
-    try:
-        record = from_json(raw, where)
-    except Exception:
-        return None
-    if not isinstance(record, dict):
-        return None
-    if (record.get("type"), record.get("id"), record.get("version")) != (rtype, rid, version):
-        return None
-    if any(not isinstance(record.get(k), dict) for k in _SECTIONS):
-        return None
-    return dict(record)
+def _workers() -> int:
+    """Worker processes for reading many local versions: only where fork is safe (not macOS,
+    and no other thread that a forked child could find holding a lock)."""
+    if not hasattr(os, "fork") or sys.platform == "darwin" or threading.active_count() > 1:
+        return 1
+    return min(4, os.cpu_count() or 1)
+
+
+def _forked_build(versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
+    assert _FORKED_BUILD is not None
+    return {v: built_entry(_FORKED_BUILD(v)) for v in versions}
+
+
+def _batches(items: list[int], cap: int) -> Iterator[list[int]]:
+    """1, 2, 4, ... items up to ``cap``: a walk stopped early (``limit``) read little ahead."""
+    start, size = 0, 1
+    while start < len(items):
+        yield items[start : start + size]
+        start += size
+        size = min(size * 2, cap)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import json
+from collections import OrderedDict
 from typing import Any
 
 from tracker.errors import CorruptFile, KeyCollision, UnsupportedValue
@@ -80,7 +81,9 @@ class Items:
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._known: dict[str, tuple[list[Any], Any]] = {}  # insertion order: oldest first
+        # oldest first; an OrderedDict evicts in O(1) (a dict's first key after many deletions
+        # from its front is found by skipping them all)
+        self._known: OrderedDict[str, tuple[list[Any], Any]] = OrderedDict()
         self._pending: tuple[tuple[str, list[Any]], dict[str, Any]] | None = None
 
     def _remember(self, path: str, stamp: list[Any], doc: Any) -> None:
@@ -88,7 +91,7 @@ class Items:
         known.pop(path, None)
         known[path] = (stamp, doc)
         if len(known) > _CACHE_SIZE:
-            del known[next(iter(known))]
+            known.popitem(last=False)
 
     def _recall(self, path: str, entry: Entry) -> Any:
         hit = self._known.get(path)

@@ -30,6 +30,7 @@ import weakref
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from tracker.core.changes import ChangeLog
 from tracker.errors import CorruptFile, UnsupportedValue
 from tracker.store import Store, chunks, paths
 from tracker.store.base import Entry
@@ -111,8 +112,10 @@ class Metrics:
         flush_points: int = FLUSH_POINTS,
         flush_seconds: float = FLUSH_SECONDS,
         background: bool = True,
+        changes: ChangeLog | None = None,
     ) -> None:
         self.store = store
+        self.changes = changes  # metrics.<key> is a find field: the query index must learn of it
         self.run_id = run_id
         self.clock = clock
         self.flush_points = max(1, int(flush_points))
@@ -176,7 +179,11 @@ class Metrics:
         self._seq += 1
         name = chunks.chunk_name(self.writer, self._seq)
         path = paths.join(paths.metric_dir(*series.vkey, series.key), name)
+        if self.changes is not None:
+            self.changes.before(*series.vkey)
         self.store.write(path, chunks.encode_chunk(series.segment, self.writer, self._seq, points))
+        if self.changes is not None:
+            self.changes.after(*series.vkey)
         series.points = []
         self._buffered -= len(points)
         if self._buffered == 0:
@@ -302,7 +309,11 @@ class Metrics:
             except CorruptFile:
                 continue  # a damaged chunk: readers refuse it and fsck reports it; close anyway
             data = chunks.encode_compact(segment, names, rows)
+            if self.changes is not None:  # same points, but the version's files change
+                self.changes.before(*vkey)
             self.store.write(paths.join(paths.metrics_dir(*vkey), segment, chunks.COMPACT), data)
+            if self.changes is not None:
+                self.changes.after(*vkey)
             written += 1
         self.forget(vkey)
         return written

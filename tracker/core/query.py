@@ -6,8 +6,6 @@ attributes are loaded only when the expression or the ordering reads them.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import warnings
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -15,7 +13,7 @@ from typing import Any
 from tracker.core.expr import parse, parse_order
 from tracker.core.exprtree import OrderKey, order_records
 from tracker.core.fields import RESOURCES, RUNS, Presence, check_static, did_you_mean, suggest
-from tracker.core.index import SeriesIndex
+from tracker.core.index import Candidate, Gone, SeriesIndex
 from tracker.core.items import Items, values
 from tracker.core.metrics import Metrics
 from tracker.core.progress import progress_iter
@@ -24,10 +22,12 @@ from tracker.core.resources import Resources
 from tracker.core.results import Results
 from tracker.core.runs import Runs, run_record
 from tracker.core.session import Session
-from tracker.errors import FieldWarning, InvalidArgument, ResourceNotFound, TrackerError
+from tracker.errors import FieldWarning, InvalidArgument, ResourceNotFound
 from tracker.store import paths
+from tracker.store.base import Entry
 
 _ITEM_ROOTS = ("tags", "metadata", "attrs", "metrics")
+_KEY_ROOTS = ("tags", "metadata", "attrs")  # metrics are read by tracker.core.metrics
 VERSION_ORDER = (("version",), ("created_at",))
 
 
@@ -89,10 +89,23 @@ class Query:
     def live_record(self, res: Resource, items: bool = True) -> dict[str, Any] | None:
         """:meth:`record` of a version that exists and is not deleted (read afresh), else None."""
         assert res.version is not None
+        listing = None
+        if items:  # a closed version's snapshot holds resource.yaml: no YAML parse
+            vdir = paths.version_dir(res.type, res.id, res.version)
+            listing = self.items.listing(vdir, _KEY_ROOTS)
+            held = self.items.resource_doc(vdir, listing)
+            if held is not None:
+                self.resources.remember(res.type, res.id, res.version, held)
         doc = self.resources.doc(res.type, res.id, res.version, fresh=True)
-        return None if doc is None else self.flat(res, doc, items)
+        return None if doc is None else self.flat(res, doc, items, listing)
 
-    def flat(self, res: Resource, doc: dict[str, Any], items: bool) -> dict[str, Any]:
+    def flat(
+        self,
+        res: Resource,
+        doc: dict[str, Any],
+        items: bool,
+        listing: dict[str, Entry] | None = None,
+    ) -> dict[str, Any]:
         assert res.version is not None
         record: dict[str, Any] = {
             "ref": res.ref,
@@ -105,8 +118,9 @@ class Query:
         }
         if items:
             vdir = paths.version_dir(res.type, res.id, res.version)
-            listing = self.items.listing(vdir, ("tags", "metadata", "attrs"))
-            loaded = self.items.load(vdir, ("tags", "metadata", "attrs"), listing)
+            if listing is None:
+                listing = self.items.listing(vdir, _KEY_ROOTS)
+            loaded = self.items.load(vdir, _KEY_ROOTS, listing)
             record["tags"] = values(loaded["tags"])
             record["metadata"] = values(loaded["metadata"])
             record["attrs"] = {**(doc.get("attributes") or {}), **values(loaded["attrs"])}
@@ -116,21 +130,23 @@ class Query:
             record["metrics"] = {k: v["value"] for k, v in last.items()}
         return record
 
-    def versions(self, type: str | None, id: str | None, newest_first: bool) -> Iterator[Resource]:
-        """Every version of the matching series; a progress bar on a terminal when there are
-        many (see :func:`tracker.core.progress.progress_iter`)."""
-        series = [
+    def _series_tops(self, type: str | None, id: str | None) -> list[tuple[str, str, int]]:
+        """(type, id, newest version) of every matching series."""
+        return [
             (rtype, rid, self.resources.latest_version(rtype, rid))
             for rtype in ([type] if type else self.resources.types())
             for rid in ([id] if id is not None else self.resources.ids(rtype))
         ]
-        total = sum(top for _, _, top in series)
-        with progress_iter(total, "find", self.progress) as tick:
-            for rtype, rid, top in series:
-                versions = range(top, 0, -1) if newest_first else range(1, top + 1)
-                for version in versions:
-                    tick()
-                    yield Resource(rtype, rid, version)
+
+    def _index(self, rtype: str, rid: str, top: int) -> SeriesIndex:
+        return SeriesIndex(
+            self.session.store,
+            rtype,
+            rid,
+            top,
+            lambda v: self.live_record(Resource(rtype, rid, v)),
+            write=self.session.write_caches,  # False: a reader that writes nothing (`tracker ui`)
+        )
 
     def find(
         self,
@@ -141,55 +157,62 @@ class Query:
         limit: int | None = None,
     ) -> Results:
         """Resource versions matching ``where`` (e.g. ``tags.status = 'DEPLOYED'``), ordered by
-        ``order_by`` (``-version``, ``metadata.f1 desc``), at most ``limit`` of them."""
+        ``order_by`` (``-version``, ``metadata.f1 desc``), at most ``limit`` of them.
+
+        Ordered by version alone (``-version``, ``version``; ``-created_at``, as versions are
+        created in order) with a ``limit``, each series is walked in that order and left once it
+        gave ``limit`` matches: newest-first over 100,000 versions reads only the newest few."""
         self.session.check_format()
         check_limit(limit)
         expr = parse(where) if where else None
         keys = parse_order(order_by)
         presence = Presence(RESOURCES, check_static(RESOURCES, expr, keys))
-        roots = {f.path[0] for f in presence.watched}
-        need_items = bool(roots & set(_ITEM_ROOTS))
-        # newest-first over one series can stop at the limit without reading the rest
-        early = limit is not None and id is not None and type is not None and _newest_first(keys)
-        records = []
+        descending = _newest_first(keys)
+        ascending = len(keys) == 1 and not keys[0].descending and keys[0].field.path == ("version",)
+        early = limit is not None and (descending or ascending)
+        fields = expr.fields() if expr is not None else frozenset()
+        records: list[dict[str, Any]] = []
         stopped = False
-        scanned = 0
-        indexes: dict[tuple[str, str], SeriesIndex] = {}
-        for res in self.versions(type, id, newest_first=early):
-            scanned += 1
-            if need_items:
-                key = (res.type, res.id)
-                if key not in indexes:
-                    indexes[key] = SeriesIndex(self.session.store, res.type, res.id)
-                rec = indexes[key].record(
-                    res.version or 0, functools.partial(self.live_record, res)
+        series = self._series_tops(type, id)
+        total = sum(top for _, _, top in series)
+
+        def settled() -> bool:  # every watched field seen: remembered matches may stand in
+            return len(presence.seen) >= len(presence.watched)
+
+        with progress_iter(total, "find", self.progress) as tick:
+
+            def test(cand: Candidate) -> bool:
+                tick()
+                raw = cand.raw_for(fields) if expr is not None else None
+                record = raw if raw is not None else cand.record
+                if not settled():
+                    presence.add(record)
+                return expr is None or bool(expr.evaluate(record))
+
+            for rtype, rid, top in series:
+                walk = self._index(rtype, rid, top).walk(
+                    descending, test, str(expr or ""), remembered=settled
                 )
-            else:
-                rec = self.live_record(res, items=False)
-            if rec is None:  # deleted (or a number whose creator died before writing it)
-                continue
-            if need_items:
-                presence.add(rec)
-            if expr is not None and not expr.evaluate(rec):
-                continue
-            records.append(rec)
-            if early and limit is not None and len(records) >= limit:
-                stopped = True
-                break
-        for index in indexes.values() if self.session.write_caches else ():
-            with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
-                index.save()
+                taken = 0
+                for cand in walk:
+                    try:
+                        records.append(cand.record)
+                    except Gone:  # a damaged entry of a version deleted since
+                        continue
+                    taken += 1
+                    if early and taken >= (limit or 0):
+                        stopped = True
+                        break  # this series gave enough
+                walk.close()  # saves what the walk learned
         if not stopped:
             presence.warn()
-        if type is not None and not scanned:  # costs a listing only when nothing was found
+        if type is not None and not total:  # costs a listing only when nothing was found
             _warn_unknown_type(type, self.resources.types())
         records = order(records, keys)[: limit if limit is not None else None]
         resources = [
             Resource(r["type"], r["id"], r["version"], r["run_id"], r["parent"], self.owner)
             for r in records
         ]
-        if not need_items:
-            records = [self.record(r) for r in resources]
         return Results(resources, [flat_row(r) for r in records], "resources")
 
     def runs(
@@ -221,6 +244,25 @@ class Query:
         records = order(records, keys)[: limit if limit is not None else None]
         rows = [flat_row({k: r.get(k) for k in (*RUNS.scalars, "attrs")}) for r in records]
         return Results(records, rows, "runs")
+
+    def iter_rows(self, type: str | None = None, id: str | None = None) -> Iterator[dict[str, Any]]:
+        """The flat row (as in ``find``) of every version, series by series, through the query
+        index, without holding them all (exports stream from it)."""
+        self.session.check_format()
+        for rtype, rid, top in self._series_tops(type, id):
+            for cand in self._index(rtype, rid, top).walk():
+                yield flat_row(cand.record)
+
+    def iter_run_rows(self) -> Iterator[dict[str, Any]]:
+        """The flat row (as in ``runs``) of every run, oldest first."""
+        self.session.check_format()
+        for run_id in self.run_records.ids():
+            try:
+                doc = self.run_records.read(run_id)
+            except ResourceNotFound:
+                continue  # being deleted: its run.yaml moves to the trash first
+            full = {**doc, **run_record(doc)}
+            yield flat_row({k: full.get(k) for k in (*RUNS.scalars, "attrs")})
 
     def series(self, type: str | None = None) -> list[dict[str, Any]]:
         """One dict per resource series: ``type, id, versions, latest_version, latest_ref,

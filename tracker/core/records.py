@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from tracker.core.changes import ChangeLog
 from tracker.core.items import Items, now, values
 from tracker.core.metrics import Metrics
 from tracker.core.resolve import Resolver
@@ -33,9 +34,10 @@ class Records:
         items: Items,
         resources: Resources,
         metrics: Metrics,
+        changes: ChangeLog,
     ) -> None:
         self.session, self.resolver, self.items = session, resolver, items
-        self.resources, self.metrics = resources, metrics
+        self.resources, self.metrics, self.changes = resources, metrics, changes
 
     # -- versions --------------------------------------------------------------------------------
     def create(
@@ -92,7 +94,9 @@ class Records:
             res = Resource(rtype, rid, version)
             path = paths.item_file(rtype, rid, version, "attrs", "run_status")
             try:
+                self.changes.before(rtype, rid, version)  # the query index learns of it
                 self.items.write(path, "run_status", status, run_id)
+                self.changes.after(rtype, rid, version)
                 self.close(res, status, refresh=True)
             except (CorruptFile, KeyCollision):
                 continue
@@ -108,13 +112,13 @@ class Records:
         res = self.resolver.resolve(resource)
         assert res.version is not None
         run_id = self.session.run()
-        self.items.write_many(
-            [
-                (paths.item_file(res.type, res.id, res.version, kind, str(k)), str(k), v)
-                for k, v in items.items()
-            ],
-            run_id,
-        )
+        writes = [
+            (paths.item_file(res.type, res.id, res.version, kind, str(k)), str(k), v)
+            for k, v in items.items()
+        ]
+        self.changes.before(res.type, res.id, res.version)  # the query index learns of it
+        self.items.write_many(writes, run_id)
+        self.changes.after(res.type, res.id, res.version)
         return res
 
     def read(self, resource: Any, kind: str, key: str, default: Any = None) -> Any:
@@ -132,11 +136,13 @@ class Records:
         if self.items.read(path, str(key)) is None:
             raise ResourceNotFound(f"{res.ref} has no tag {key!r}; see `tracker show {res.ref}`")
         self.session.run()
+        self.changes.before(res.type, res.id, res.version)  # the query index learns of it
         self.session.store.remove(path)
         if self.session.store.exists(paths.snapshot_file(res.type, res.id, res.version)):
             doc = self.resources.doc(res.type, res.id, res.version)
             vdir = paths.version_dir(res.type, res.id, res.version)
             self.items.snapshot(vdir, paths.SNAPSHOT_KINDS, resource=doc)
+        self.changes.after(res.type, res.id, res.version)
 
     def load(self, resource: Any, kind: str) -> dict[str, Any]:
         """Every value of one kind (``tags``, ``metadata``; ``attrs`` with the creation

@@ -9,8 +9,10 @@ neither creating nor finding the latest version lists the series.
 from __future__ import annotations
 
 import secrets
+from collections import OrderedDict
 from typing import Any
 
+from tracker.core.changes import ChangeLog
 from tracker.core.items import now
 from tracker.core.resource import Resource
 from tracker.errors import CorruptFile, InvalidKey
@@ -18,14 +20,26 @@ from tracker.store import Store, paths
 from tracker.store.codec import dumps, loads, to_plain
 
 _PROBE_BEFORE_LIST = 8
+_DOCS = 20_000  # resource.yaml documents remembered (bounded: a find over 100,000 versions)
 TOMBSTONE = "deleted"  # the key a deleted version's resource.yaml holds (see tracker.core.trash)
 
 
+def _marked(data: bytes) -> bool:
+    """Whether ``resource.yaml`` bytes may hold the tombstone key (a top-level ``deleted:``);
+    a false yes only costs a parse."""
+    marker = TOMBSTONE.encode() + b":"
+    return data.startswith(marker) or b"\n" + marker in data
+
+
 class Resources:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, changes: ChangeLog | None = None) -> None:
         self.store = store
-        # resource.yaml, parsed, with its bytes (None: taken from a snapshot, bytes unknown)
-        self._docs: dict[tuple[str, str, int], tuple[bytes | None, dict[str, Any]]] = {}
+        self.changes = changes
+        # resource.yaml, parsed, with its bytes (None: taken from a snapshot, bytes unknown);
+        # oldest first, evicted in O(1)
+        self._docs: OrderedDict[tuple[str, str, int], tuple[bytes | None, dict[str, Any]]] = (
+            OrderedDict()
+        )
 
     # -- create ----------------------------------------------------------------------------------
     def create(
@@ -63,7 +77,9 @@ class Resources:
             if self.store.create(where, data):
                 break
             version += 1
-        self._docs[(rtype, rid, version)] = (data, doc)
+        self._keep((rtype, rid, version), (data, doc))
+        if self.changes is not None:  # its keys come next: one change line covers them
+            self.changes.before(rtype, rid, version)
         self.store.write(paths.head_file(rtype, rid), str(version).encode())
         res = Resource(rtype, rid, version, run_id, parent.ref if parent is not None else None)
         self.store.create(paths.run_created_file(run_id, rtype, rid, version), b"")
@@ -95,11 +111,14 @@ class Resources:
         data = self.store.read(where)
         if known is not None and data is not None and data == known[0]:
             return known[1]
+        if known is not None and known[0] is None and data is not None and not _marked(data):
+            self._keep(key, (data, known[1]))  # the snapshot's copy, and no tombstone: no parse
+            return known[1]
         doc = None if data is None else self._parse(data, where, rtype, rid, version)
         if doc is None or TOMBSTONE in doc:
             self._docs.pop(key, None)
             return None
-        self._docs[key] = (data, doc)
+        self._keep(key, (data, doc))
         return doc
 
     def raw_doc(self, rtype: str, rid: str, version: int) -> dict[str, Any] | None:
@@ -123,13 +142,20 @@ class Resources:
             )
         return doc
 
+    def _keep(self, key: tuple[str, str, int], value: tuple[bytes | None, dict[str, Any]]) -> None:
+        self._docs.pop(key, None)
+        if len(self._docs) >= _DOCS:
+            self._docs.popitem(last=False)
+        self._docs[key] = value
+
     def forget(self, rtype: str, rid: str, version: int) -> None:
         self._docs.pop((rtype, rid, version), None)
 
     def remember(self, rtype: str, rid: str, version: int, doc: dict[str, Any]) -> None:
         """Take a copy of ``resource.yaml`` found elsewhere (the snapshot), if it is that one."""
-        if (doc.get("type"), doc.get("id"), doc.get("version")) == (rtype, rid, version):
-            self._docs.setdefault((rtype, rid, version), (None, doc))
+        key = (rtype, rid, version)
+        if (doc.get("type"), doc.get("id"), doc.get("version")) == key and key not in self._docs:
+            self._keep(key, (None, doc))
 
     def get(self, rtype: str, rid: str, version: int) -> Resource | None:
         """The live version (read afresh: one read), or None when missing or deleted."""

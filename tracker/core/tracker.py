@@ -20,11 +20,12 @@ absorbed by :class:`tracker.integrations.lolpop.interface.FileMetadataTracker`.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from tracker.core import gitinfo
 from tracker.core.artifacts import Artifacts
+from tracker.core.changes import ChangeLog
 from tracker.core.check import GRACE_SECONDS, Report
 from tracker.core.check import check as check_store
 from tracker.core.compare import Comparison
@@ -47,6 +48,9 @@ from tracker.errors import ArtifactNotFound
 from tracker.store import open_store
 from tracker.store.chunks import MetricPoint
 from tracker.store.discovery import resolve_root
+
+if TYPE_CHECKING:
+    from tracker.export.parquet import ExportReport
 
 PathLike = str | os.PathLike[str]
 
@@ -80,14 +84,20 @@ class Tracker:
         store = self._store = open_store(resolve_root(root), storage_options, fsync)
         self.url = store.url
         self._items = Items(store)
-        self._resources = Resources(store)
+        self._changes = ChangeLog(store)  # every write find can see logs a line for the index
+        self._resources = Resources(store, self._changes)
         self._artifacts = Artifacts(store, cache_dir, progress)
         self._runs = Runs(store, self._items, run_name, git_path, git)
         self._session = Session(store, self._runs, write_caches)
-        self._metrics = Metrics(store, self._session.run)
+        self._metrics = Metrics(store, self._session.run, changes=self._changes)
         self._resolver = Resolver(self._session, self._resources, self._items)
         self._records = Records(
-            self._session, self._resolver, self._items, self._resources, self._metrics
+            self._session,
+            self._resolver,
+            self._items,
+            self._resources,
+            self._metrics,
+            self._changes,
         )
         self._runs.on_exit = self._records.end_run
         self._query = Query(
@@ -353,6 +363,38 @@ class Tracker:
     ) -> Results:
         """Runs matching ``where`` (``status = 'FAILED'``), newest first by default."""
         return self._query.runs(where, order_by, limit)
+
+    def iter_rows(self, type: str | None = None, id: str | None = None) -> Iterator[dict[str, Any]]:
+        """The flat row (as in ``find``) of every version, streamed through the query index."""
+        return self._query.iter_rows(type, id)
+
+    def iter_run_rows(self) -> Iterator[dict[str, Any]]:
+        """The flat row (as in ``runs``) of every run, oldest first."""
+        return self._query.iter_run_rows()
+
+    def export_parquet(
+        self, dest: str, storage_options: dict[str, Any] | None = None
+    ) -> ExportReport:
+        """Bring the Parquet export at ``dest`` (a folder or fsspec URL) up to date: only what
+        changed since the last export is written (:mod:`tracker.export.parquet`)."""
+        from tracker.export.parquet import export_parquet
+
+        return export_parquet(self, dest, storage_options)
+
+    def sql(
+        self,
+        query: str,
+        parquet: str | None = None,
+        storage_options: dict[str, Any] | None = None,
+        refresh: bool = True,
+    ) -> Results:
+        """DuckDB ``query`` over the tables ``versions``, ``runs``, ``metrics`` of a Parquet
+        export (``parquet``, else one kept in the local cache; ``refresh`` updates it first)."""
+        from tracker.export.sql import run_sql
+
+        cache = self._artifacts.cache_dir
+        rows = run_sql(self, query, parquet, storage_options, refresh, cache)
+        return Results(rows, rows, "rows")
 
     def series(self, type: str | None = None) -> list[dict[str, Any]]:
         """One dict per series: ``type, id, versions, latest_version, latest_ref, ...``."""

@@ -140,9 +140,19 @@ class Trash:
                 f"{self.claim_of(claim)}); see `tracker trash`"
             )
         tomb = {**raw, TOMBSTONE: {"at": doc["deleted_at"], "run_id": run_id, "trash": trash_id}}
+        self._changed(rtype, rid, version, before=True)  # the query index re-validates it
         self.store.write(paths.resource_file(rtype, rid, version), dumps(tomb))
         self.resources.forget(rtype, rid, version)
-        return self._finish_delete(doc)
+        done = self._finish_delete(doc)
+        self._changed(rtype, rid, version, before=False)
+        return done
+
+    def _changed(self, rtype: str, rid: str, version: int, before: bool) -> None:
+        """A change line for the version (see :mod:`tracker.core.changes`): a deletion or a
+        restore changes what ``find`` returns for it."""
+        log = self.resources.changes
+        if log is not None:
+            (log.before if before else log.after)(rtype, rid, version)
 
     def _version_files(self, rtype: str, rid: str, version: int, raw: dict[str, Any]) -> list[str]:
         """The version's files but ``resource.yaml``, and the pointers leading to it."""
@@ -238,6 +248,8 @@ class Trash:
 
     def _finish_restore(self, doc: dict[str, Any]) -> dict[str, Any]:
         trash_id = doc["id"]
+        if doc.get("kind") == VERSION:
+            self._changed(*self._version_of(doc), before=True)
         base = paths.trash_files(trash_id)
         moved = sorted(self.store.walk(base))
         if doc.get("kind") == RUN:  # run.yaml last: the run is listed again only when whole
@@ -254,6 +266,7 @@ class Trash:
             rtype, rid, version = self._version_of(doc)
             self.store.write(paths.resource_file(rtype, rid, version), doc["resource"].encode())
             self.resources.forget(rtype, rid, version)
+            self._changed(rtype, rid, version, before=False)
             self.store.remove(paths.trash_claim(rtype, rid, version))
         else:
             self.store.remove(paths.trash_run_claim(str(doc["ref"])))

@@ -91,7 +91,8 @@ RUN_FILE = "run.yaml"
 RUN_ATTRS = "attrs"  # runs/<run>/attrs/<key>.yaml: key files
 RUN_CREATED = "created"  # runs/<run>/created/<type>/<id>@<v>: pointers
 HEAD = "HEAD"
-INDEX = "index.json"
+INDEX = "index.json"  # the single-file query index of earlier builds (fsck removes it)
+CHANGES = "changes"  # <series>/changes/c<chunk>-<writer>: the change log (tracker.core.changes)
 RESOURCE_FILE = "resource.yaml"
 SNAPSHOT = "snapshot.json"
 MANIFESTS = "manifests"  # <v>/manifests/<artifact id>.yaml
@@ -156,9 +157,32 @@ def head_file(rtype: str, rid: str) -> str:
     return join(series_dir(rtype, rid), HEAD)
 
 
-def index_file(rtype: str, rid: str) -> str:
-    """The query index of a series: a rebuildable cache (see tracker.core.index)."""
-    return join(series_dir(rtype, rid), INDEX)
+INDEX_CHUNK = 2000  # versions per query-index chunk and per change-log group
+
+
+def chunk_of(version: int) -> int:
+    """The chunk holding ``version`` (0 for versions 1..INDEX_CHUNK)."""
+    return (int(version) - 1) // INDEX_CHUNK
+
+
+def index_chunk(rtype: str, rid: str, chunk: int) -> str:
+    """One chunk of the query index of a series: a rebuildable cache (see tracker.core.index)."""
+    return join(series_dir(rtype, rid), f"index-{int(chunk)}.json")
+
+
+def changes_dir(rtype: str, rid: str) -> str:
+    """The series' change log: one small file per writer and chunk (see tracker.core.changes)."""
+    return join(series_dir(rtype, rid), CHANGES)
+
+
+def change_file(rtype: str, rid: str, chunk: int, name: str) -> str:
+    return join(changes_dir(rtype, rid), f"c{int(chunk)}-{encode(name, 'writer id')}")
+
+
+def parse_change_name(name: str) -> int | None:
+    """The chunk a change-log file belongs to, from its name (None: not one)."""
+    head, sep, _ = name.partition("-")
+    return int(head[1:]) if sep and head[:1] == "c" and head[1:].isdigit() else None
 
 
 @functools.lru_cache(maxsize=8192)
@@ -281,7 +305,8 @@ def metric_dir(rtype: str, rid: str, version: int, key: str) -> str:
 @dataclass(frozen=True, slots=True)
 class Located:
     """What :func:`parse` found at a store path. ``what`` is one of ``format``, ``gitignore``,
-    ``run``, ``run-attr``, ``run-created``, ``head``, ``index``, ``resource``, ``snapshot``,
+    ``run``, ``run-attr``, ``run-created``, ``head``, ``index`` (a query-index chunk),
+    ``changes`` (a change-log file), ``resource``, ``snapshot``,
     ``item`` (a key file of an :data:`ITEM_KINDS` folder), ``metric`` (a file of a metric
     series), ``manifest``, ``artifact`` (a file of an artifact copy), ``link`` (a lineage
     pointer), ``trash-entry``, ``trash-file``, ``trash-claim``, or ``unknown`` (a file the
@@ -324,6 +349,9 @@ def _target(type_segment: str, name: str) -> tuple[str, str, int] | None:
     return ptype, pid, pver
 
 
+_INDEX_NAME = re.compile(r"index(-\d+)?\.json")  # query-index chunks (index.json: an older one)
+
+
 def parse(rel: str) -> Located:
     """The meaning of the store path ``rel`` (a file), the inverse of the builders above."""
     parts = rel.split("/")
@@ -334,10 +362,13 @@ def parse(rel: str) -> Located:
         return Located("gitignore")
     if top == RUNS and n >= 3:
         return _parse_run(parts)
-    if top == RESOURCES and n == 4 and parts[3] in (HEAD, INDEX):
+    if top == RESOURCES and n == 4 and (parts[3] == HEAD or _INDEX_NAME.fullmatch(parts[3])):
         what = "head" if parts[3] == HEAD else "index"
         rtype, rid = decode(parts[1]), decode(parts[2])
         return Located(what, "series", rtype, rid, base="/".join(parts[:3]), name=parts[3])
+    if top == RESOURCES and n == 5 and parts[3] == CHANGES:
+        rtype, rid = decode(parts[1]), decode(parts[2])
+        return Located("changes", "series", rtype, rid, base="/".join(parts[:3]), name=parts[4])
     if top == RESOURCES and n >= 5 and parts[3].isdigit():
         return _parse_version(parts)
     if top == TRASH and n >= 3:

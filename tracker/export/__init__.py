@@ -1,0 +1,1 @@
+"""Exports of a store to other engines: Parquet tables that DuckDB (or anything else) queries."""
