@@ -236,6 +236,30 @@ class StoreContract:
         store.remove_empty_dirs(V)
         assert store.read(f"{V}/tags/a.yaml") == b"1"
 
+    # -- validators for the query index (tracker.store.fingerprints) ---------------------------
+    def test_fingerprints_change_with_what_find_reads(
+        self, store: Store, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        from tracker.store import fingerprints
+
+        monkeypatch.setattr(fingerprints, "RACY_SECONDS", 0.0)  # exact clocks: no racy window
+        assert store.settle_seconds > 0 and store.read_parallelism >= 1
+        store.write(f"{V}/resource.yaml", b"type: model\n")
+        store.write(f"{V}/tags/k.yaml", b"key: k\nvalue: 1\n")
+        fp = store.fingerprints("model", "m")
+        fp.expect(100)  # may list the whole series once
+        first = fp.of([3, 4])
+        assert first[4] is None  # no such version: nothing to trust
+        if first[3] is None:  # a backend without content hashes or exact stamps
+            assert self.backend == "memory"
+            return
+        store.write(f"{V}/tags/k.yaml", b"key: k\nvalue: 2\n")
+        store.write(f"{V}/metadata/m.yaml", b"key: m\nvalue: 1\n")
+        again = store.fingerprints("model", "m").of([3])[3]
+        assert again is not None and again != first[3]
+        store.write(f"{V}/artifacts/a/t/f", b"x")  # artifacts are not what find reads
+        assert store.fingerprints("model", "m").of([3])[3] == again
+
     # -- links (backends that have them) ---------------------------------------------------------
     def test_links_and_special_files_are_found_and_never_followed(
         self, store: Store, where: tuple[str, Any], tmp_path: Any

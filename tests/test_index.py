@@ -13,11 +13,12 @@ import time
 import pytest
 
 from tracker import Tracker
-from tracker.core import changes as changes_module
-from tracker.core import index as index_module
-from tracker.core.index import SeriesIndex
 from tracker.core.query import Query
+from tracker.store import fingerprints as fingerprints_module
 from tracker.store import paths
+from tracker.store.base import Store
+from tracker.store.fingerprints import LocalFingerprints
+from tracker.store.local import LocalStore
 
 
 def age(root, seconds=10.0):
@@ -30,7 +31,7 @@ def age(root, seconds=10.0):
 @pytest.fixture
 def settled(monkeypatch):
     """Change lines settle at once (a single-process test has no write in flight)."""
-    monkeypatch.setattr(changes_module, "LOCAL_WINDOW", 0.0)
+    monkeypatch.setattr(LocalStore, "settle_seconds", 0.0)
 
 
 @pytest.fixture
@@ -56,15 +57,15 @@ class Counter:
 
     def __init__(self, monkeypatch):
         self.built, self.validated = [], []
-        real_record, real_validator = Query.live_record, SeriesIndex._local_validator
+        real_record, real_validator = Query.live_record, LocalFingerprints.version
         monkeypatch.setattr(
             Query,
             "live_record",
             lambda t, res, *a, **k: self.built.append(res.version) or real_record(t, res, *a, **k),
         )
         monkeypatch.setattr(
-            SeriesIndex,
-            "_local_validator",
+            LocalFingerprints,
+            "version",
             lambda i, v: self.validated.append(v) or real_validator(i, v),
         )
 
@@ -105,7 +106,7 @@ def test_a_change_after_the_index_was_built_wins_and_only_it_is_validated(store,
 
 
 def test_an_unsettled_change_line_keeps_its_version_validated(tmp_path, monkeypatch):
-    monkeypatch.setattr(index_module, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(fingerprints_module, "RACY_SECONDS", 0.0)
     root = tmp_path / "s"
     t = Tracker(str(root), git=False)
     for _ in range(3):
@@ -117,7 +118,7 @@ def test_an_unsettled_change_line_keeps_its_version_validated(tmp_path, monkeypa
     seen = Counter(monkeypatch)
     assert where(Tracker(str(root), git=False)) == [2]
     assert sorted(seen.validated) == [1, 2, 3] and seen.built == []
-    monkeypatch.setattr(changes_module, "LOCAL_WINDOW", 0.0)
+    monkeypatch.setattr(LocalStore, "settle_seconds", 0.0)
     assert where(Tracker(str(root), git=False)) == [2]
     seen.validated.clear()
     assert where(Tracker(str(root), git=False)) == [2]
@@ -191,9 +192,9 @@ WRITER = textwrap.dedent(
     """
     import json, random, sys, time
     sys.path.insert(0, sys.argv[1])
-    from tracker.core import changes
     from tracker.store import paths
-    changes.LOCAL_WINDOW = float(sys.argv[4])
+    from tracker.store.local import LocalStore
+    LocalStore.settle_seconds = float(sys.argv[4])
     paths.INDEX_CHUNK = 10
     from tracker import Tracker
     root, name, window, n, acks = sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
@@ -216,8 +217,10 @@ def test_concurrent_writers_never_see_a_change_hidden(tmp_path, monkeypatch):
     for every (version, writer), at least the value acknowledged before the find began; once
     they are done, exactly what the versions hold."""
     window = 0.3
-    monkeypatch.setattr(changes_module, "LOCAL_WINDOW", window)
-    monkeypatch.setattr(index_module, "RACY_SECONDS", 0.0)  # ns clocks here: exercise the index
+    monkeypatch.setattr(LocalStore, "settle_seconds", window)
+    monkeypatch.setattr(
+        fingerprints_module, "RACY_SECONDS", 0.0
+    )  # ns clocks here: exercise the index
     monkeypatch.setattr(paths, "INDEX_CHUNK", 10)
     root = tmp_path / "s"
     t = Tracker(str(root), git=False)
@@ -277,8 +280,10 @@ def test_concurrent_writers_never_see_a_change_hidden(tmp_path, monkeypatch):
 
 
 def test_warm_find_on_s3_costs_a_bounded_number_of_requests(s3_backend, monkeypatch):
-    monkeypatch.setattr(index_module, "RACY_SECONDS", 0.0)  # ETags, not clocks, validate on S3
-    monkeypatch.setattr(changes_module, "REMOTE_WINDOW", 0.0)
+    monkeypatch.setattr(
+        fingerprints_module, "RACY_SECONDS", 0.0
+    )  # ETags, not clocks, validate on S3
+    monkeypatch.setattr(Store, "settle_seconds", 0.0)
     t = s3_backend.make()
     for i in range(120):
         r = t.create_resource("m", type="model_version")

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from tracker import Tracker
-from tracker.core import changes as changes_module
-from tracker.core import index as index_module
 from tracker.core.changes import parse
-from tracker.core.index import SeriesIndex
 from tracker.core.trash import Trash
+from tracker.store import fingerprints as fingerprints_module
+from tracker.store.base import Store
+from tracker.store.fingerprints import LocalFingerprints
+from tracker.store.local import LocalStore
 
 SERIES = Path("resources/model_version/m")
 DEPLOYED = "tags.status = 'DEPLOYED'"
@@ -28,8 +29,8 @@ DEPLOYED = "tags.status = 'DEPLOYED'"
 @pytest.fixture(autouse=True)
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Change lines settle and entries are stored at once (one process: nothing in flight)."""
-    monkeypatch.setattr(changes_module, "LOCAL_WINDOW", 0.0)
-    monkeypatch.setattr(index_module, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(LocalStore, "settle_seconds", 0.0)
+    monkeypatch.setattr(fingerprints_module, "RACY_SECONDS", 0.0)
 
 
 def lines(root: Path) -> list[tuple[int, float]]:
@@ -66,10 +67,10 @@ class Warm:
         assert found(root, where) == want  # the chunk now holds every entry and a settled mark
         assert (root / SERIES / "index-0.json").exists()
         self.validated: list[int] = []
-        real = SeriesIndex._local_validator
+        real = LocalFingerprints.version
         monkeypatch.setattr(
-            SeriesIndex,
-            "_local_validator",
+            LocalFingerprints,
+            "version",
             lambda i, v: self.validated.append(v) or real(i, v),
         )
         assert found(root, where) == want and self.validated == []  # warm: no per-version stat
@@ -220,7 +221,7 @@ def test_a_reader_with_write_caches_off_writes_nothing(tmp_path: Path) -> None:
 
 def test_deletion_restore_and_metrics_reach_a_warm_index_on_s3(s3_backend: Any, monkeypatch: Any):
     """The same through ETags and a LIST of the change log, on the moto server."""
-    monkeypatch.setattr(changes_module, "REMOTE_WINDOW", 0.0)
+    monkeypatch.setattr(Store, "settle_seconds", 0.0)
     t = s3_backend.make()
     for i in range(3):
         r = t.create_resource("m", type="model_version")

@@ -138,8 +138,9 @@ def test_large_values_never_make_a_snapshot_unreadable(tmp_path: Path) -> None:
 @pytest.mark.parametrize("entry", [{"v": None, "r": 3}, "junk", {"r": {"type": "x"}}])
 def test_a_wrong_shaped_index_entry_is_a_miss(tmp_path: Path, entry: Any, monkeypatch) -> None:
     from tracker.core import index as index_module
+    from tracker.store import fingerprints as fingerprints_module
 
-    monkeypatch.setattr(index_module, "RACY_SECONDS", 0.0)
+    monkeypatch.setattr(fingerprints_module, "RACY_SECONDS", 0.0)
     root = tmp_path / "s"
     t = _series(root)
     assert [r.version for r in t.find(where="tags.status = 'DEPLOYED'")] == [1]

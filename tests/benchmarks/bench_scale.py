@@ -11,12 +11,13 @@ Workload (as in the issue): one series ``model_version/m``; each version 5 tags 
 ``tags.status = 'DEPLOYED' and metadata.f1 >= 0.0`` (MLflow: the same tag and a metric ``f1``).
 
 Each tracker measurement runs in a fresh process (no in-process cache; its peak RSS is
-``ru_maxrss``): the first ``find`` right after writing, then, once the change log has settled
-(``LOCAL_WINDOW``), warm ``find`` (median of 3 processes) and ``find(order_by="-version",
-limit=1)``. Growth exponents are ``log(t2/t1) / log(n2/n1)`` between consecutive sizes. The S3
-part writes a series through the counting proxy into moto, waits for the change log to settle
-(``REMOTE_WINDOW``), and counts the requests of a warm ``find``. Results go to
-``bench-results/bench_scale.json``. ``smoke()`` is the tiny CI version (no timing assertions).
+``ru_maxrss``): the first ``find`` right after writing, then, once the change log has
+settled (``LocalStore.settle_seconds``), warm ``find`` (median of 3 processes) and
+``find(order_by="-version", limit=1)``. Growth exponents are ``log(t2/t1) / log(n2/n1)``
+between consecutive sizes. The S3 part writes a series through the counting proxy into moto,
+waits for the change log to settle (``Store.settle_seconds``), and counts the requests of a
+warm ``find``. Results go to ``bench-results/bench_scale.json``. ``smoke()`` is the tiny CI
+version (no timing assertions).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from tracker import Tracker  # noqa: E402
-from tracker.core import changes  # noqa: E402
+from tracker.store.base import Store  # noqa: E402
+from tracker.store.local import LocalStore  # noqa: E402
 
 pc = time.perf_counter
 WHERE = "tags.status = 'DEPLOYED' and metadata.f1 >= 0.0"
@@ -141,7 +143,7 @@ def local(sizes: list[int], base: str, keep: int | None) -> dict[str, Any]:
         count, newest = expected(n)
         if first["count"] != count:
             raise AssertionError(f"first find over {n}: {first['count']} found, want {count}")
-        time.sleep(changes.LOCAL_WINDOW + 1)  # the change log settles
+        time.sleep(LocalStore.settle_seconds + 1)  # the change log settles
         child(root, "all")  # settles the index chunks
         warm = [child(root, "all") for _ in range(3)]
         limit1 = child(root, "limit1", reps=5)
@@ -292,7 +294,7 @@ def s3(n: int, settle: bool = True) -> dict[str, Any]:
 
         first = find()
         if settle:
-            time.sleep(max(0.0, changes.REMOTE_WINDOW + 1 - (pc() - a - write_s)))
+            time.sleep(max(0.0, Store.settle_seconds + 1 - (pc() - a - write_s)))
         find()  # settles the change log into the index chunks
         warm = [find() for _ in range(3)]
         listing = proxy_mod  # noqa: F841 - keep the module alive for the handler setting
@@ -370,8 +372,8 @@ def sql(root: str, base: str) -> dict[str, Any]:
 
 def smoke() -> dict[str, Any]:
     """A tiny run (CI): every part once at small sizes, answers checked, no timing assertions."""
-    saved = changes.LOCAL_WINDOW, changes.REMOTE_WINDOW
-    changes.LOCAL_WINDOW = changes.REMOTE_WINDOW = 0.0
+    saved = LocalStore.settle_seconds, Store.settle_seconds
+    LocalStore.settle_seconds = Store.settle_seconds = 0.0
     try:
         with tempfile.TemporaryDirectory() as base:
             out = {"local": local([60, 120], base, keep=120)}
@@ -380,7 +382,7 @@ def smoke() -> dict[str, Any]:
             out["s3"] = s3(40, settle=False)
         return out
     finally:
-        changes.LOCAL_WINDOW, changes.REMOTE_WINDOW = saved
+        LocalStore.settle_seconds, Store.settle_seconds = saved
 
 
 def main() -> None:

@@ -15,8 +15,8 @@ Why a change is never hidden:
   that completed at time t has a line no older than t - window/2;
 - a reader treats a line as settled (and stops re-validating its version) only once it is older
   than ``window``, so it never settles a write still in flight (coarse clocks, slow PUTs, listing
-  lag). Writers' and readers' clocks must agree within ``window / 2`` (5 s locally, 30 s on
-  object stores).
+  lag). Writers' and readers' clocks must agree within ``window / 2`` (the store's
+  ``settle_seconds``: 5 s locally, 30 s on object stores).
 """
 
 from __future__ import annotations
@@ -29,14 +29,12 @@ import time
 from tracker.store import Store, paths
 
 MARK_LINES = 256  # lines per change file (a rewrite stays under ~6 KB)
-LOCAL_WINDOW = 5.0
-REMOTE_WINDOW = 30.0
 _REMEMBER = 200_000  # (series, version) -> time of our last line, bounded
 
 
 def window(store: Store) -> float:
     """Seconds after which a change line is settled (see the module doc)."""
-    return LOCAL_WINDOW if store.is_local else REMOTE_WINDOW
+    return store.settle_seconds
 
 
 def parse(data: bytes) -> list[tuple[int, float]] | None:

@@ -1,15 +1,15 @@
 """The query index of a series: ``resources/<type>/<id>/index-<k>.json``, a cache ``find`` keeps.
 
 Chunk ``k`` holds, for versions ``k*2000+1 .. (k+1)*2000``, the flat record ``find`` evaluates
-(identity, tags, metadata, attrs) with a per-version validator (locally the exact mtime and inode
-of the version's key directories; on object stores the ETags of its files), plus how far it has
-read each change file of that chunk (:mod:`tracker.core.changes`).
+(identity, tags, metadata, attrs) with a per-version validator (from the store:
+:mod:`tracker.store.fingerprints`), plus how far it has read each change file of that chunk
+(:mod:`tracker.core.changes`).
 
 A warm ``find`` lists the change log once per series and trusts every entry whose version no new
 change line names: no per-version ``stat`` or request. Versions that a new or unsettled line names
 are validated one by one (stale: read anew); versions without an entry (new ones) are read once,
-concurrently on object stores. Entries younger than ``RACY_SECONDS`` are not stored, so a coarse
-filesystem clock cannot hide a change (git's "racy clean" rule).
+concurrently where the store says reads are latency-bound. A version changed too recently for its
+validator to be trusted (a coarse clock) gets none, so it is not stored.
 
 Every write that changes what ``find`` sees of a version logs a change line first: keys (tags,
 metadata, attributes, tag deletion), metric chunks and their compaction (``metrics.<key>``), a
@@ -47,7 +47,6 @@ from tracker.core.index_chunk import (  # noqa: F401 - the stored form, re-expor
     chunk_entry,
     dump_chunk,
     entry_text,
-    etag_validator,
     is_chunk,
     load_chunk,
     position_ok,
@@ -59,13 +58,8 @@ from tracker.store.base import Entry
 
 Test = Callable[[Candidate], bool]
 
-RACY_SECONDS = 3.0
 ENTRY_MAX = 64 * 1024  # JSON bytes of one version's record; larger ones are not indexed
 _MEMOS = 8  # remembered test results per chunk
-_RESOURCE = "/resource.yaml"  # replaced by a deletion's tombstone (and back by a restore)
-_DIRS = ("/attrs", "/tags", "/metadata", "/metrics", _RESOURCE)  # a new dir: stat from None
-_PARALLEL = 16  # concurrent version reads on object stores
-_SERIES_WALK = 50  # more unknown versions than this on S3: one listing of the series
 
 
 class SeriesIndex:
@@ -91,7 +85,7 @@ class SeriesIndex:
             chunk = paths.parse_change_name(entry.name)
             if chunk is not None and not entry.is_dir:
                 self.marks.setdefault(chunk, {})[entry.name] = entry
-        self._remote: dict[str, list[tuple[str, Entry]]] | None = None
+        self.fingerprints = store.fingerprints(rtype, rid)  # validators (tracker.store)
         self._pool: ProcessPoolExecutor | None = None
         self._nworkers = 1
         self.saved = 0  # chunks written (for tests and benchmarks)
@@ -159,14 +153,12 @@ class SeriesIndex:
         passed: list[int] = []
         dirty = position != stored["marks"]
         changed = done = False
-        if not self.store.is_local and self._remote is None:
-            missing = sum(1 for v in versions if v in suspects or str(v) not in entries)
-            if missing > _SERIES_WALK:  # one paged listing beats a LIST per version
-                self._remote = self._series_files()
+        self.fingerprints.expect(sum(1 for v in versions if v in suspects or str(v) not in entries))
+        parallel = self.store.read_parallelism
         try:
-            for batch in _batches(versions, 1024 if self.store.is_local else _PARALLEL):
+            for batch in _batches(versions, 1024 if parallel <= 1 else parallel):
                 unknown = [v for v in batch if str(v) not in entries or v in suspects]
-                checked = self._validators(unknown)
+                checked = self.fingerprints.of(unknown)
                 stale = [
                     v
                     for v in unknown
@@ -284,62 +276,17 @@ class SeriesIndex:
             position[name] = [entry.stamp, done, len(lines)]
         return suspects, position, settled
 
-    # -- per-version validation and reads ----------------------------------------------------
-    def _validators(self, versions: list[int]) -> dict[int, list[Any] | None]:
-        if self.store.is_local:
-            return {v: self._local_validator(v) for v in versions}
-        if not versions:
-            return {}
-        if self._remote is not None:
-            return {v: etag_validator(self._remote.get(str(v), [])) for v in versions}
-        with ThreadPoolExecutor(min(_PARALLEL, len(versions))) as pool:
-            listed = list(pool.map(self._version_files, versions))
-        return {v: etag_validator(files) for v, files in zip(versions, listed, strict=True)}
-
-    def _local_validator(self, version: int) -> list[Any] | None:
-        vdir = paths.version_dir(self.rtype, self.rid, version)
-        now = time.time_ns()
-        out: list[Any] = []
-        for suffix in _DIRS:
-            entry = self.store.stat(vdir + suffix)
-            if suffix == _RESOURCE:
-                # replaced only whole (a tombstone, a restore) while the old file still
-                # exists, so the inode always differs: no racy-clock window to wait out
-                if entry is None:
-                    return None  # not (yet) a version: nothing to remember
-            elif entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
-                return None
-            out.append(None if entry is None else [entry.mtime_ns, entry.ino])
-        for entry in self.store.list(vdir + "/" + paths.METRICS, detail=True):  # one per key
-            if now - entry.mtime_ns < RACY_SECONDS * 1e9:
-                return None
-            out.append([entry.name, entry.mtime_ns, entry.ino])
-        return out
-
-    def _version_files(self, version: int) -> list[tuple[str, Entry]]:
-        vdir = paths.version_dir(self.rtype, self.rid, version)
-        return sorted(
-            (rel, e) for rel, e in self.store.walk(vdir).items() if not rel.startswith("artifacts/")
-        )
-
-    def _series_files(self) -> dict[str, list[tuple[str, Entry]]]:
-        """Files of every version from one (paged) listing of the series, artifacts left out."""
-        out: dict[str, list[tuple[str, Entry]]] = {}
-        for rel, entry in sorted(self.store.walk(paths.series_dir(self.rtype, self.rid)).items()):
-            version, _, rest = rel.partition("/")
-            if version.isdigit() and not rest.startswith("artifacts/"):
-                out.setdefault(version, []).append((rest, entry))
-        return out
-
+    # -- reads ------------------------------------------------------------------------------
     def _build_many(self, versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
         """``{version: (record, its JSON form as text)}``, read anew."""
-        if self.store.is_local:
+        parallel = self.store.read_parallelism
+        if parallel <= 1:  # CPU-bound parsing: worker processes, not threads
             if len(versions) >= _FORK_BATCH and (self._pool is not None or _workers() > 1):
                 return self._build_forked(versions)
             return {v: built_entry(self.build(v)) for v in versions}
         if len(versions) < 2:
             return {v: built_entry(self.build(v)) for v in versions}
-        with ThreadPoolExecutor(min(_PARALLEL, len(versions))) as pool:
+        with ThreadPoolExecutor(min(parallel, len(versions))) as pool:
             records = pool.map(self.build, versions)
             return {v: built_entry(r) for v, r in zip(versions, records, strict=True)}
 

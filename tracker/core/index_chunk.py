@@ -5,12 +5,10 @@ a chunk that does not parse is empty, an entry of the wrong shape is read anew."
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
 
-from tracker.store.base import Entry
 from tracker.store.jsonform import from_json, to_json
 
 FORMAT = 5
@@ -114,15 +112,6 @@ def dump_chunk(marks: dict[str, Any], entries: dict[str, bytes], memo: dict[str,
         offset += len(text)
     head = json.dumps({"format": FORMAT, "marks": marks, "memo": memo, "spans": spans})
     return b"".join([head.encode("utf-8"), b"\n", *entries.values()])
-
-
-def etag_validator(files: list[tuple[str, Entry]]) -> list[Any] | None:
-    if not files or any(not e.etag for _, e in files):
-        return None  # no content hashes on this backend: nothing safe to compare
-    digest = hashlib.sha1()  # noqa: S324 - a change detector, not security
-    for rel, e in files:
-        digest.update(f"{rel}\0{e.etag}\n".encode())
-    return [digest.hexdigest()]
 
 
 def load_chunk(data: bytes | None) -> dict[str, Any]:

@@ -249,13 +249,12 @@ class Metrics:
             return list(map(MetricPoint._make, self._read_key(vkey, key, listing)))
 
     def _walk(self, vkey: VKey, listing: dict[str, Entry] | None = None) -> dict[str, Entry]:
-        """Files under ``<v>/metrics/`` (relative to it). ``listing``: a recursive listing of the
-        whole version a caller already has (object stores), which then costs no request."""
+        """Files under ``<v>/metrics/`` (relative to it). ``listing``: a listing of the version
+        that covers its metrics (:meth:`tracker.store.base.Store.list_version`) a caller already
+        has, which then costs no request."""
         prefix = paths.METRICS + "/"
-        if listing is None and not self.store.is_local:
-            listing = self.store.walk(paths.version_dir(*vkey))  # never empty: no extra probe
         if listing is None:
-            return self.store.walk(paths.metrics_dir(*vkey))
+            listing = self.store.list_version(paths.version_dir(*vkey), (paths.METRICS,))
         return {rel[len(prefix) :]: e for rel, e in listing.items() if rel.startswith(prefix)}
 
     def histories(

@@ -27,7 +27,7 @@ from tracker.store import paths
 from tracker.store.base import Entry
 
 _ITEM_ROOTS = ("tags", "metadata", "attrs", "metrics")
-_KEY_ROOTS = ("tags", "metadata", "attrs")  # metrics are read by tracker.core.metrics
+_LISTED = tuple(paths.ITEM_KINDS)  # one listing of a version covers its keys and metrics
 VERSION_ORDER = (("version",), ("created_at",))
 
 
@@ -92,7 +92,7 @@ class Query:
         listing = None
         if items:  # a closed version's snapshot holds resource.yaml: no YAML parse
             vdir = paths.version_dir(res.type, res.id, res.version)
-            listing = self.items.listing(vdir, _KEY_ROOTS)
+            listing = self.items.listing(vdir, _LISTED)
             held = self.items.resource_doc(vdir, listing)
             if held is not None:
                 self.resources.remember(res.type, res.id, res.version, held)
@@ -119,14 +119,13 @@ class Query:
         if items:
             vdir = paths.version_dir(res.type, res.id, res.version)
             if listing is None:
-                listing = self.items.listing(vdir, _KEY_ROOTS)
-            loaded = self.items.load(vdir, _KEY_ROOTS, listing)
+                listing = self.items.listing(vdir, _LISTED)
+            loaded = self.items.load(vdir, paths.KEY_KINDS, listing)
             record["tags"] = values(loaded["tags"])
             record["metadata"] = values(loaded["metadata"])
             record["attrs"] = {**(doc.get("attributes") or {}), **values(loaded["attrs"])}
-            # last value per metric key; an object store's listing already holds the chunks
-            whole = None if self.session.store.is_local else listing
-            last = self.metrics.last_values((res.type, res.id, res.version), whole)
+            # last value per metric key, from the same listing (it covers the metric chunks)
+            last = self.metrics.last_values((res.type, res.id, res.version), listing)
             record["metrics"] = {k: v["value"] for k, v in last.items()}
         return record
 

@@ -12,9 +12,12 @@ import hashlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tracker.errors import CorruptFile
+
+if TYPE_CHECKING:
+    from tracker.store.fingerprints import Fingerprints
 
 TMP_PREFIX = ".tmp-"  # encoded names never start with '.', so temp files never look like data
 MAX_READ = 64 * 1024 * 1024  # no metadata file is this large; a larger one is refused unread
@@ -98,7 +101,16 @@ class Store(ABC):
     """File operations relative to a root. Implementations never trust a cached listing."""
 
     url: str
-    is_local: bool = False
+    is_local: bool = False  # artifacts can be read in place (see in_place); nothing else
+    # what readers may assume, so that core plans its reads by cost, never by backend name:
+    settle_seconds = 30.0  # a change may stay unseen this long (listing lag, skewed clocks)
+    read_parallelism = 16  # reads worth issuing at once (latency-bound: object stores)
+
+    def fingerprints(self, rtype: str, rid: str) -> Fingerprints:
+        """Validators of the versions of series ``rtype/rid`` for the query index."""
+        from tracker.store.fingerprints import Fingerprints
+
+        return Fingerprints(self, rtype, rid)
 
     @abstractmethod
     def read(self, path: str) -> bytes | None:

@@ -32,6 +32,7 @@ from tracker.store.base import (
     Store,
     too_large,
 )
+from tracker.store.fingerprints import Fingerprints, LocalFingerprints
 
 _COUNTER = itertools.count()
 _READ_FLAGS = (
@@ -61,6 +62,11 @@ _ADVICE = {
 
 class LocalStore(Store):
     is_local = True
+    settle_seconds = 5.0  # one machine's clock; mtimes are exact
+    read_parallelism = 1  # syscall-bound: threads would share one core
+
+    def fingerprints(self, rtype: str, rid: str) -> Fingerprints:
+        return LocalFingerprints(self, rtype, rid)
 
     def __init__(self, root: str, fsync: bool = False) -> None:
         self.root = os.path.abspath(os.path.expanduser(root))
