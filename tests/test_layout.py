@@ -80,7 +80,7 @@ def test_malformed_pointer_parses_with_no_target():
 
 
 def test_kind_tables_derive_from_item_kinds():
-    assert paths.KEY_KINDS == ("attrs", "tags", "metadata")
+    assert paths.KEY_KINDS == ("tags", "metadata", "attrs")
     assert (*paths.KEY_KINDS, paths.MANIFESTS) == paths.SNAPSHOT_KINDS
     assert paths.ITEM_KINDS[paths.METRICS].rule == paths.SERIES
     assert set(paths.LINK_KINDS) == {"children", "lineage", "used_by"}

@@ -20,7 +20,7 @@ from tracker.core.exprtree import render_path
 from tracker.store.paths import KEY_KINDS
 from tracker.view import text
 
-SECTIONS = KEY_KINDS  # attrs, tags, metadata: the key-file kinds of the layout table
+SECTIONS = KEY_KINDS  # tags, metadata, attrs: the key-file kinds of the layout table
 _MARK = {"same": " ", "changed": "~", "added": "+", "removed": "-"}
 
 

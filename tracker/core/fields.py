@@ -30,6 +30,7 @@ from tracker.core.exprtree import (
     render_path,
 )
 from tracker.errors import ExpressionError, FieldWarning
+from tracker.store import paths
 
 _NESTED_DEPTH = 3  # how deep present keys of mappings are remembered for suggestions
 _NESTED_SAMPLE = 200  # records whose nested keys are remembered (top-level keys: all of them)
@@ -57,7 +58,7 @@ class Scope:
 RESOURCES = Scope(
     "resource versions",
     ("ref", "type", "id", "version", "run_id", "parent", "created_at"),
-    ("tags", "metadata", "attrs", "metrics"),  # metrics.<key>: last value (tracker.core.metrics)
+    tuple(paths.ITEM_KINDS),  # tags, metadata, attrs, metrics (<key>: last value)
     ("attrs.status", "attrs.end_time", "attrs.run_status"),
 )
 RUNS = Scope(

@@ -9,11 +9,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from tracker.store import paths
 from tracker.store.jsonform import from_json, to_json
 
 FORMAT = 5
 DELETED = b', "r": null}'  # how an entry of a deleted version ends (see entry_text)
-_SECTIONS = ("tags", "metadata", "attrs", "metrics")
+_SECTIONS = tuple(paths.ITEM_KINDS)  # every record has one mapping per item kind
 
 
 class Gone(LookupError):

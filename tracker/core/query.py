@@ -26,7 +26,7 @@ from tracker.errors import FieldWarning, InvalidArgument, ResourceNotFound
 from tracker.store import paths
 from tracker.store.base import Entry
 
-_ITEM_ROOTS = ("tags", "metadata", "attrs", "metrics")
+_ITEM_ROOTS = tuple(paths.ITEM_KINDS)  # record sections: tags, metadata, attrs, metrics
 _LISTED = tuple(paths.ITEM_KINDS)  # one listing of a version covers its keys and metrics
 VERSION_ORDER = (("version",), ("created_at",))
 
@@ -121,9 +121,9 @@ class Query:
             if listing is None:
                 listing = self.items.listing(vdir, _LISTED)
             loaded = self.items.load(vdir, paths.KEY_KINDS, listing)
-            record["tags"] = values(loaded["tags"])
-            record["metadata"] = values(loaded["metadata"])
-            record["attrs"] = {**(doc.get("attributes") or {}), **values(loaded["attrs"])}
+            for kind in paths.KEY_KINDS:
+                record[kind] = values(loaded[kind])
+            record["attrs"] = {**(doc.get("attributes") or {}), **record["attrs"]}
             # last value per metric key, from the same listing (it covers the metric chunks)
             last = self.metrics.last_values((res.type, res.id, res.version), listing)
             record["metrics"] = {k: v["value"] for k, v in last.items()}

@@ -114,9 +114,9 @@ class ItemKind:
 
 
 ITEM_KINDS: dict[str, ItemKind] = {
-    "attrs": ItemKind("attrs", KEY_FILE, True),
     "tags": ItemKind("tags", KEY_FILE, True),
     "metadata": ItemKind("metadata", KEY_FILE, True),
+    "attrs": ItemKind("attrs", KEY_FILE, True),
     METRICS: ItemKind(METRICS, SERIES, False),
 }
 # lineage pointers: ``children``/``used_by`` (reverse) and ``lineage`` (forward)
