@@ -222,3 +222,39 @@ def test_sequences_and_mappings_of_any_class_are_stored_plainly(tmp_path: Path) 
     text = (tmp_path / "s" / SERIES / "1" / "metadata" / "layers.yaml").read_text()
     assert "!!" not in text and "- 64" in text
     t.stop()
+
+
+def test_fsck_compares_index_entries_with_the_files_and_repair_rebuilds(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """An index entry with a valid validator but a forged record would be trusted by find:
+    fsck reads the version afresh, reports the difference, and --repair removes the chunk."""
+    from tracker.core import index as index_module
+    from tracker.store import fingerprints as fingerprints_module
+
+    monkeypatch.setattr(fingerprints_module, "RACY_SECONDS", 0.0)
+    root = tmp_path / "s"
+    t = _series(root)
+    assert [r.version for r in t.find(where="tags.status = 'DEPLOYED'")] == [1]
+    assert not [p for p in t.check().problems if p.kind.endswith("index")]  # a true index
+    path = root / SERIES / "index-0.json"
+    data = path.read_bytes()
+    head = json.loads(data[: data.index(b"\n")])
+    entries = index_module.chunk_entries(index_module.load_chunk(data))
+    forged = json.loads(entries["2"])
+    forged["r"]["doc"]["tags"]["status"] = "DEPLOYED"  # the validator "v" is left as it was
+    entries["2"] = json.dumps(forged).encode()
+    path.write_bytes(index_module.dump_chunk(head["marks"], entries, head["memo"]))
+    t = Tracker(str(root), git=False)
+    # a where text the chunk has not remembered matches for: the forged entry is trusted
+    assert [r.version for r in t.find(where="tags.status != 'STAGING'")] == [1, 2]
+    report = t.check()
+    stale = [p for p in report.problems if p.kind == "stale-index"]
+    assert [p.path for p in stale] == [f"{SERIES}/index-0.json"] and stale[0].repairable
+    assert "version 2" in stale[0].detail
+    t.check(repair=True, grace=0)
+    assert not path.exists()  # removed: a cache, rebuilt by the next find
+    assert [
+        r.version for r in Tracker(str(root), git=False).find(where="tags.status = 'DEPLOYED'")
+    ] == [1]
+    assert not [p for p in Tracker(str(root), git=False).check().problems if "index" in p.kind]

@@ -190,8 +190,11 @@ class Checker(TrashChecks, DerivedChecks):
             self._head(rel, at)
         elif what == "index":
             # the query index is a cache: a broken one is garbage, rebuilt by the next find
-            if not is_chunk(self.store.read(rel) or b""):
+            data = self.store.read(rel) or b""
+            if not is_chunk(data):
                 self.problem(rel, "bad-index", "not a query index; find rebuilds it", True)
+            elif at.rtype is not None and at.rid is not None:
+                self._compare_index(rel, at.rtype, at.rid, data)
         elif what == "changes":
             name = at.name or ""
             if (

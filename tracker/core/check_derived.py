@@ -8,8 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from tracker.core.index_chunk import DELETED, Candidate, chunk_entries, load_chunk, stored_validator
 from tracker.core.items import Items, parse_snapshot
-from tracker.errors import CorruptFile, StoreError
+from tracker.core.metrics import Metrics
+from tracker.core.query import Query
+from tracker.core.resource import Resource
+from tracker.core.resources import Resources
+from tracker.core.runs import Runs
+from tracker.core.session import Session
+from tracker.errors import CorruptFile, StoreError, TrackerError
 from tracker.store import Store, chunks, paths
 from tracker.store.base import Entry
 from tracker.store.codec import loads
@@ -59,6 +66,48 @@ class DerivedChecks:
                     repairable=True,
                 )
                 return
+
+    def _compare_index(self, rel: str, rtype: str, rid: str, data: bytes) -> None:
+        """Each entry of a query-index chunk that a reader would trust (its validator equals
+        the version's fingerprint now) must hold the record the version's files give; a
+        forged or damaged one is repaired by removing the chunk (the next find rebuilds it)."""
+        entries = chunk_entries(load_chunk(data))
+        versions = sorted(int(v) for v in entries if v.isdigit())
+        current = self.store.fingerprints(rtype, rid).of(versions)
+        for version in versions:
+            held = stored_validator(entries, version)
+            if held is None or held != current.get(version):
+                continue  # a reader reads this version anew: no harm
+            text = entries[str(version)]
+            try:
+                claimed = (
+                    None
+                    if text.endswith(DELETED)
+                    else Candidate(version, None, text, rel, None, (rtype, rid)).record
+                )
+            except (TrackerError, LookupError, ValueError, TypeError):
+                continue  # unusable: a reader reads it anew
+            if claimed != self._records().live_record(Resource(rtype, rid, version)):
+                self.problem(
+                    rel,
+                    "stale-index",
+                    f"its entry for version {version} differs from the version's files (forged "
+                    "or damaged); --repair removes the chunk and the next find rebuilds it",
+                    repairable=True,
+                )
+                return
+
+    def _records(self) -> Query:
+        """A read-only query service on this store (built once), to read records afresh."""
+        query: Query | None = getattr(self, "_fresh_query", None)
+        if query is None:
+            items, resources = Items(self.store), Resources(self.store)
+            runs = Runs(self.store, items, capture_git=False)
+            session = Session(self.store, runs, write_caches=False)
+            metrics = Metrics(self.store, session.run)
+            query = Query(session, items, resources, runs, metrics, progress=False)
+            self._fresh_query = query
+        return query
 
     def _metric_file(self, rel: str, segment: str, name: str) -> None:
         """A chunk must decode exactly (``bad-chunk``: data, never removed); a compacted file
