@@ -207,14 +207,9 @@ class LocalStore(Store):
         full = self._find(path)
         if full is None:
             return None
-        try:  # never through a link, never blocking on a FIFO: the store only holds plain files
-            fd = os.open(full, _READ_FLAGS)
-        except (FileNotFoundError, NotADirectoryError):
+        fd = _open_plain(full)
+        if fd is None:
             return None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise CorruptFile(f"{full}: a symbolic link (the store never writes one)") from None
-            raise _store_error("read", full, exc) from exc
         try:
             st = os.fstat(fd)
             if stat.S_ISDIR(st.st_mode):
@@ -447,14 +442,9 @@ class LocalStore(Store):
 
     def sha256(self, path: str) -> str | None:
         full = self._abs(path)
-        try:
-            fd = os.open(full, _READ_FLAGS)
-        except (FileNotFoundError, NotADirectoryError):
+        fd = _open_plain(full)
+        if fd is None:
             return None
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise CorruptFile(f"{full}: a symbolic link (the store never writes one)") from None
-            raise _store_error("read", full, exc) from exc
         with open(fd, "rb", buffering=0) as fh:
             if not stat.S_ISREG(os.fstat(fd).st_mode):
                 raise CorruptFile(f"{full}: not a regular file (a FIFO, device or socket)")
@@ -537,6 +527,19 @@ class LocalStore(Store):
         except (PermissionError, OverflowError, ValueError):
             return True
         return True
+
+
+def _open_plain(full: str) -> int | None:
+    """A descriptor for reading ``full``, None when it is missing; never through a link, never
+    blocking on a FIFO (the store only holds plain files)."""
+    try:
+        return os.open(full, _READ_FLAGS)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise CorruptFile(f"{full}: a symbolic link (the store never writes one)") from None
+        raise _store_error("read", full, exc) from exc
 
 
 def _scan(folder: str) -> list[os.DirEntry[str]]:
