@@ -1,7 +1,10 @@
 """Queries: ``find`` over resource versions and ``runs`` over runs, filtered by ``where``.
 
-``where`` is parsed by :mod:`tracker.core.expr` (never evaluated as Python). Tags, metadata and
-attributes are loaded only when the expression or the ordering reads them.
+``where`` is parsed by :mod:`tracker.core.expr` (never evaluated as Python). ``find`` walks each
+matching series through its query index (:class:`tracker.core.index.SeriesIndex`): a version's
+flat record (identity, tags, metadata, attrs, last metric values) comes from an index chunk while
+the series' change log (:mod:`tracker.core.changes`) names no newer change to it, else it is read
+afresh (:meth:`Query.live_record`: one listing of the version plus its snapshot) and remembered.
 """
 
 from __future__ import annotations
