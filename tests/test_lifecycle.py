@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tracker import Resource, Series, Tracker
+from tracker import Series, Tracker
 
 WORKERS = os.path.join(os.path.dirname(__file__), "workers.py")
 
