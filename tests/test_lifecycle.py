@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tracker import Resource, Tracker
+from tracker import Series, Tracker
 
 WORKERS = os.path.join(os.path.dirname(__file__), "workers.py")
 
@@ -63,7 +63,7 @@ def test_deployed_version_and_prediction_jobs(lifecycle_store):
     root, mv1, mv2, _mv3, job1, job2 = lifecycle_store
     t = Tracker(root)
     model = t.get_resource("titanic", type="model")
-    assert model == Resource("model", "titanic") and model.version is None
+    assert model == Series("model", "titanic") and model.version is None
     assert t.get_currently_deployed_model_version(model) == mv1
     assert t.get_currently_deployed_model_version(mv2) == mv1
     assert t.get_currently_deployed_model_version(mv1) is None

@@ -1,7 +1,7 @@
 """tracker: ML metadata (runs, resource versions, tags, metadata, artifacts, lineage, git commits)
 as plain YAML files and copied artifacts under a local directory or any fsspec URL."""
 
-from tracker.core.resource import Resource, parse_ref
+from tracker.core.resource import Resource, Series, parse_ref
 from tracker.core.results import Results
 from tracker.core.tracker import Tracker
 from tracker.errors import (
@@ -47,6 +47,7 @@ __all__ = [
     "Resource",
     "ResourceNotFound",
     "Results",
+    "Series",
     "SourceNotFound",
     "StoreError",
     "StoreFormatError",

@@ -250,7 +250,7 @@ def resolve(tracker: Tracker, ref: str) -> Resource:
     the version must be a number (ids may hold ``@``, so the series is looked up first)."""
     rtype, rid, version = parse_ref(canonical_ref(ref))
     try:
-        found: Resource = tracker.get_resource(rid, rtype, version=version)
+        found = tracker.get_resource(rid, rtype, version=version)
     except ResourceNotFound:
         base, at, tail = rid.rpartition("@")
         if version is None and at and base and not tail.isdigit():
@@ -259,6 +259,8 @@ def resolve(tracker: Tracker, ref: str) -> Resource:
                 f"(e.g. {rtype}/{base}@1, or {rtype}/{base} for the latest)"
             ) from None
         raise
+    if not isinstance(found, Resource):  # canonical_ref made model/X a model_version
+        raise InvalidRef(f"{ref!r} names a whole series; give a version: {ref}@N")
     return found
 
 

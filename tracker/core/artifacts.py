@@ -169,7 +169,6 @@ class Artifacts:
         run_id: str,
         follow_symlinks: bool = False,
     ) -> None:
-        assert res.version is not None
         src = os.fspath(source)
         what = f"log_artifact({res.ref}, {artifact_id!r})"
         if not os.path.lexists(src):
@@ -234,7 +233,6 @@ class Artifacts:
         return None if data is None else validate_manifest(loads(data, mpath), artifact_id, mpath)
 
     def manifest(self, res: Resource, artifact_id: str) -> dict[str, Any]:
-        assert res.version is not None
         mpath = paths.manifest_file(res.type, res.id, res.version, artifact_id)
         doc = self._manifest_or_none(mpath, artifact_id)
         if doc is None:
@@ -244,7 +242,6 @@ class Artifacts:
         return doc
 
     def manifests(self, res: Resource) -> dict[str, dict[str, Any]]:
-        assert res.version is not None
         out = {}
         for e in self.store.list(paths.manifest_dir(res.type, res.id, res.version)):
             if e.is_dir or not e.name.endswith(".yaml"):
@@ -271,7 +268,6 @@ class Artifacts:
         and verified; ``dest`` is created only for a copy that succeeds, and never inside the
         store. Without ``dest``, a local store returns its own (verified) copy's path, which
         must not be modified; a remote one a copy in the cache."""
-        assert res.version is not None
         doc = self.manifest(res, artifact_id)
         base = paths.artifact_dir(res.type, res.id, res.version, artifact_id, doc["token"])
         name = check_name(doc.get("name") or artifact_id, "manifest name")

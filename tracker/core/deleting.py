@@ -11,7 +11,7 @@ from typing import Any
 
 from tracker.core.items import now
 from tracker.core.resolve import Resolver
-from tracker.core.resource import Resource, parse_ref
+from tracker.core.resource import Resource, named
 from tracker.core.resources import TOMBSTONE, Resources
 from tracker.core.runs import RUNNING, Runs
 from tracker.core.session import Session
@@ -44,8 +44,8 @@ class Deletion:
             self.runs.read(target)  # ResourceNotFound when there is no such run
             return
         res = self.resolver.exact(target)
-        if self.resources.get(res.type, res.id, res.version or 0) is None:
-            raise ResourceNotFound(self.resolver.missing(res.type, res.id, res.version or 0))
+        if self.resources.get(res.type, res.id, res.version) is None:
+            raise ResourceNotFound(self.resolver.missing(res.type, res.id, res.version))
 
     def check_restore(self, target: str) -> str:
         """The trash id ``restore(target)`` would restore; raises when there is none."""
@@ -104,8 +104,9 @@ class Deletion:
         restored = [trash.restore(d["id"]) for d in docs]
         for doc in restored:  # a version this run created is closed again when the run ends
             if doc.get("kind") != RUN:
-                res = self.resolver.live(Resource(*parse_ref(str(doc["ref"]))))
-                if res is not None and res.run_id == current and res.version is not None:
+                was = named(str(doc["ref"]))  # read from disk: may name no version
+                res = self.resolver.live(was) if isinstance(was, Resource) else None
+                if res is not None and res.run_id == current:
                     self.runs.created.append((res.type, res.id, res.version))
         return [summary(doc) for doc in restored]
 
@@ -146,5 +147,5 @@ class Deletion:
     def is_deleted(self, resource: Any) -> bool:
         """Whether the version exists and is deleted (in the trash, or purged from it)."""
         res = self.resolver.exact(resource)
-        raw = self.resources.raw_doc(res.type, res.id, res.version or 0)
+        raw = self.resources.raw_doc(res.type, res.id, res.version)
         return raw is not None and TOMBSTONE in raw

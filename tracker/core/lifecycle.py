@@ -14,7 +14,7 @@ from typing import Any
 
 from tracker.core.query import Query
 from tracker.core.resolve import Resolver
-from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
+from tracker.core.resource import MODEL, MODEL_VERSION, Resource, Series, named
 from tracker.core.resources import Resources
 from tracker.core.results import LineageTree
 from tracker.core.runs import CRASHED, FAILED, Runs
@@ -22,6 +22,14 @@ from tracker.core.session import Session
 from tracker.errors import InvalidRef
 
 BAD_RUNS = (FAILED, CRASHED)
+
+
+def _version_named(ref: str) -> Resource | None:
+    """The version a stored ``parent`` ref names; None when the file names a whole series."""
+    value = named(ref)
+    return value if isinstance(value, Resource) else None
+
+
 UP, DOWN = "up", "down"
 
 
@@ -44,20 +52,21 @@ class Lifecycle:
         """False when the run that created ``res`` FAILED or CRASHED."""
         status = self.resolver.value(res, "run_status", ("attrs",))
         if status is None:
-            full = self.resources.get(res.type, res.id, res.version or 0)
+            full = self.resources.get(res.type, res.id, res.version)
             run_id = full.run_id if full is not None else None
             if run_id and run_id not in memo:
                 memo[run_id] = self.runs.status(run_id)
             status = memo.get(run_id or "")
         return status not in BAD_RUNS
 
-    def earlier(self, res: Resource, inclusive: bool = False) -> Iterator[Resource]:
-        """Versions of ``res``'s series from the one before it (or itself) down to 1."""
+    def earlier(self, res: Resource | Series, inclusive: bool = False) -> Iterator[Resource]:
+        """Versions of ``res``'s series from the one before it (or itself) down to 1; for a
+        Series, from its newest version down."""
         rtype = MODEL_VERSION if res.type == MODEL else res.type
-        top = (
-            res.version if res.version is not None else self.resources.latest_version(rtype, res.id)
-        )
-        start = top if inclusive or res.version is None else top - 1
+        if isinstance(res, Series):
+            start = self.resources.latest_version(rtype, res.id)
+        else:
+            start = res.version if inclusive else res.version - 1
         for version in range(start, 0, -1):
             yield Resource(rtype, res.id, version)
 
@@ -73,7 +82,7 @@ class Lifecycle:
         ``filters``: ``{"status": "DEPLOYED"}`` (tags) or a ``where`` expression; ``num > 1``
         returns a list (possibly shorter); ``None`` when there is none.
         """
-        res = self.resolver.resolve(resource, allow_series=True)
+        res = self.resolver.version_or_series(resource)
         found: list[Resource] = []
         memo: dict[str, str | None] = {}
         expr = None
@@ -105,7 +114,7 @@ class Lifecycle:
     def deployed(self, model_version: Any) -> Resource | None:
         """Newest earlier version whose ``status`` (tag or metadata) is DEPLOYED, else PROMOTED,
         else the previous version whose run did not fail, else None."""
-        res = self.resolver.resolve(model_version, allow_series=True)
+        res = self.resolver.version_or_series(model_version)
         promoted = previous = None
         memo: dict[str, str | None] = {}
         for cand in self.earlier(res):
@@ -123,20 +132,20 @@ class Lifecycle:
         job = self.resolver.resolve(prediction_job)
         if not job.parent:
             return None
-        ptype, pid, pver = parse_ref(job.parent)
-        return self.resolver.live(Resource(ptype, pid, pver))  # None once that version is deleted
+        parent = _version_named(job.parent)
+        return self.resolver.live(parent) if parent else None  # None once that version is deleted
 
     def latest_model_resource(self, model: Any, type: str) -> Resource | None:
         """Newest resource of ``type`` among the children of the model's versions
         (``type="model_version"``: the newest version); None when there is none."""
-        res = self.resolver.resolve(model, allow_series=True)
+        res = self.resolver.version_or_series(model)
         name = res.id
         if type == MODEL_VERSION:
             return self.resolver.latest(MODEL_VERSION, name)
         best: tuple[Any, Resource] | None = None
-        for mv in self.earlier(Resource(MODEL, name, None), inclusive=True):
+        for mv in self.earlier(Series(MODEL, name)):
             for child in self.resources.links(mv, "children", type):
-                doc = self.resources.doc(child.type, child.id, child.version or 0, fresh=True)
+                doc = self.resources.doc(child.type, child.id, child.version, fresh=True)
                 if doc is None:
                     continue
                 stamp = (str(doc.get("created_at")), child.id, child.version)
@@ -201,10 +210,10 @@ class Lifecycle:
     def neighbours(self, res: Resource, direction: str) -> list[tuple[str, Resource]]:
         if direction == UP:
             out: list[tuple[str, Resource]] = []
-            full = self.resources.get(res.type, res.id, res.version or 0)
+            full = self.resources.get(res.type, res.id, res.version)
             if full is not None and full.parent:
-                ptype, pid, pver = parse_ref(full.parent)
-                parent = self.resolver.live(Resource(ptype, pid, pver))
+                named_parent = _version_named(full.parent)
+                parent = self.resolver.live(named_parent) if named_parent else None
                 if parent is not None:  # a deleted parent is left out of the tree
                     out.append(("parent", parent))
             out += [("trained_on", r) for r in self.resources.links(res, "lineage")]

@@ -54,7 +54,6 @@ class MetricsAPI:
 
     def _vkey(self, resource: Any) -> tuple[Resource, VKey]:
         res = self.resolver.resolve(resource)
-        assert res.version is not None
         return res, (res.type, res.id, res.version)
 
     def _log_vkey(self, resource: Any) -> VKey:

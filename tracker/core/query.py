@@ -20,7 +20,7 @@ from tracker.core.index import Candidate, Gone, SeriesIndex
 from tracker.core.items import Items, values
 from tracker.core.metrics import Metrics
 from tracker.core.progress import progress_iter
-from tracker.core.resource import Resource
+from tracker.core.resource import Resource, shown
 from tracker.core.resources import Resources
 from tracker.core.results import Results
 from tracker.core.runs import Runs, run_record
@@ -68,7 +68,7 @@ def flat_row(record: dict[str, Any]) -> dict[str, Any]:
 
 
 class Query:
-    """``find``, ``runs`` and the listings; ``owner`` is what returned resources display with."""
+    """``find``, ``runs`` and the listings; a found resource carries what was read (its info)."""
 
     def __init__(
         self,
@@ -78,10 +78,9 @@ class Query:
         runs: Runs,
         metrics: Metrics,
         progress: bool = True,
-        owner: Any = None,
     ) -> None:
         self.session, self.items, self.resources = session, items, resources
-        self.run_records, self.metrics, self.progress, self.owner = runs, metrics, progress, owner
+        self.run_records, self.metrics, self.progress = runs, metrics, progress
 
     def record(self, res: Resource, items: bool = True) -> dict[str, Any]:
         """The flat view of a version that ``where`` expressions and ``to_pandas`` see."""
@@ -212,7 +211,7 @@ class Query:
             _warn_unknown_type(type, self.resources.types())
         records = order(records, keys)[: limit if limit is not None else None]
         resources = [
-            Resource(r["type"], r["id"], r["version"], r["run_id"], r["parent"], self.owner)
+            Resource(r["type"], r["id"], r["version"], r["run_id"], r["parent"], shown(r))
             for r in records
         ]
         return Results(resources, [flat_row(r) for r in records], "resources")

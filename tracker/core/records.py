@@ -56,13 +56,12 @@ class Records:
                 ) from None
         run_id = self.session.run()
         res = self.resources.create(type or "resource", id, run_id, parent_res, plain)
-        self.session.runs.created.append((res.type, res.id, res.version or 0))
+        self.session.runs.created.append((res.type, res.id, res.version))
         return res
 
     def close(self, res: Resource, status: str = CLOSED, refresh: bool = False) -> None:
         """Write end_time/status once, then the snapshot (again, with ``refresh``, so that what
         the run's end wrote is in it)."""
-        assert res.version is not None
         vdir = paths.version_dir(res.type, res.id, res.version)
         status_file = paths.item_file(res.type, res.id, res.version, "attrs", "status")
         if self.items.read(status_file, "status"):
@@ -110,7 +109,6 @@ class Records:
     def write(self, resource: Any, kind: str, items: Mapping[str, Any]) -> Resource:
         """One key file per item of ``kind``; every value is checked before the first write."""
         res = self.resolver.resolve(resource)
-        assert res.version is not None
         run_id = self.session.run()
         writes = [
             (paths.item_file(res.type, res.id, res.version, kind, str(k)), str(k), v)
@@ -123,7 +121,6 @@ class Records:
 
     def read(self, resource: Any, kind: str, key: str, default: Any = None) -> Any:
         res = self.resolver.resolve(resource)
-        assert res.version is not None
         path = paths.item_file(res.type, res.id, res.version, kind, str(key))
         rec = self.items.read(path, str(key))
         return default if rec is None else rec.get("value")
@@ -131,7 +128,6 @@ class Records:
     def delete_tag(self, resource: Any, key: str) -> None:
         """Remove a tag's key file; a closed version's snapshot is rewritten without it."""
         res = self.resolver.resolve(resource)
-        assert res.version is not None
         path = paths.item_file(res.type, res.id, res.version, "tags", str(key))
         if self.items.read(path, str(key)) is None:
             raise ResourceNotFound(f"{res.ref} has no tag {key!r}; see `tracker show {res.ref}`")
@@ -148,13 +144,11 @@ class Records:
         """Every value of one kind (``tags``, ``metadata``; ``attrs`` with the creation
         attributes underneath), from one listing plus the snapshot when closed."""
         res = self.resolver.resolve(resource)
-        assert res.version is not None
         vdir = paths.version_dir(res.type, res.id, res.version)
         loaded = self.items.load(vdir, (kind,))[kind]
         return self.attributes(res, loaded) if kind == "attrs" else values(loaded)
 
     def attributes(self, res: Resource, records: dict[str, Any]) -> dict[str, Any]:
-        assert res.version is not None
         doc = self.resources.doc(res.type, res.id, res.version) or {}
         return {**(doc.get("attributes") or {}), **values(records)}
 
@@ -163,7 +157,6 @@ class Records:
         listing (plus the snapshot when the version is closed)."""
         kinds = (*paths.SNAPSHOT_KINDS, *paths.LINK_KINDS)
         res = self.resolver.resolve(resource)
-        assert res.version is not None
         vdir = paths.version_dir(res.type, res.id, res.version)
         listing = self.items.listing(vdir, kinds)
         held = self.items.resource_doc(vdir, listing)

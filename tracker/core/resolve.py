@@ -1,8 +1,9 @@
-"""From what a caller names to a version: ``Resource`` objects and ref strings.
+"""From what a caller names to a version: ``Resource``/``Series`` values and ref strings.
 
 Every public method that takes a resource goes through :class:`Resolver`: ``type/id@N`` is that
-version (one read of its ``resource.yaml``), ``type/id`` the newest live one (the ``HEAD`` hint,
-confirmed), a :class:`Resource` is taken as it is. Errors name what is missing and how to look.
+version (one read of its ``resource.yaml``), a :class:`Series` or ``type/id`` the newest live one
+(the ``HEAD`` hint, confirmed; ``model/<name>`` is the series of ``model_version/<name>``), a
+:class:`Resource` is taken as it is. Errors name what is missing and how to look.
 """
 
 from __future__ import annotations
@@ -10,14 +11,26 @@ from __future__ import annotations
 from typing import Any
 
 from tracker.core.items import Items
-from tracker.core.resource import MODEL, MODEL_VERSION, Resource, parse_ref
+from tracker.core.resource import MODEL, MODEL_VERSION, Resource, Series, named
 from tracker.core.resources import TOMBSTONE, Resources
 from tracker.core.session import Session
 from tracker.errors import InvalidRef, ResourceNotFound
 from tracker.store import paths
 
-Ref = Resource | str
-"""What every API taking a resource accepts: a Resource or a ref string."""
+Ref = Resource | Series | str
+"""What every API taking a resource accepts: a version, a series, or a ref string."""
+
+
+def _versions_of(rtype: str) -> str:
+    """The type whose versions a series of ``rtype`` holds (``model`` -> ``model_version``)."""
+    return MODEL_VERSION if rtype == MODEL else rtype
+
+
+def _refused(resource: Any) -> InvalidRef:
+    return InvalidRef(
+        f"expected a Resource, a Series or a ref string like 'model_version/titanic@3', got "
+        f"{type(resource).__name__}: {resource!r:.80}"
+    )
 
 
 class Resolver:
@@ -28,30 +41,36 @@ class Resolver:
     def url(self) -> str:
         return self.session.url
 
-    def resolve(self, resource: Any, allow_series: bool = False) -> Resource:
-        """A Resource for a Resource or a ref string; ``type/id`` means the latest version
-        (``model/<name>`` stays the series handle with ``allow_series``)."""
+    def resolve(self, resource: Any) -> Resource:
+        """The version ``resource`` names: a Resource as it is, ``type/id@N`` read (it must
+        exist and not be deleted), a Series or ``type/id`` its newest live version."""
         self.session.check_format()
         if isinstance(resource, Resource):
-            if resource.version is None and not allow_series:
-                return self.latest(
-                    resource.type if resource.type != MODEL else MODEL_VERSION, resource.id
-                )
             return resource
         if isinstance(resource, str):
-            rtype, rid, version = parse_ref(resource)
-            if version is None:
-                if allow_series and rtype == MODEL:
-                    return self.get(rid, MODEL)
-                return self.latest(rtype, rid)
-            found = self.resources.get(rtype, rid, version)
-            if found is None:
-                raise ResourceNotFound(self.missing(rtype, rid, version))
-            return found
-        raise InvalidRef(
-            f"expected a resource or a ref string like 'model_version/titanic@3', got "
-            f"{type(resource).__name__}: {resource!r:.80}"
-        )
+            resource = named(resource)
+            if isinstance(resource, Resource):
+                found = self.resources.get(resource.type, resource.id, resource.version)
+                if found is None:
+                    raise ResourceNotFound(
+                        self.missing(resource.type, resource.id, resource.version)
+                    )
+                return found
+        if isinstance(resource, Series):
+            return self.latest(_versions_of(resource.type), resource.id)
+        raise _refused(resource)
+
+    def version_or_series(self, resource: Any) -> Resource | Series:
+        """For walks that may start from a whole series: a Series is kept (its walk includes the
+        newest version), ``model/<name>`` becomes its (existing) Series, anything else a version."""
+        if isinstance(resource, Series):
+            self.session.check_format()
+            return resource
+        if isinstance(resource, str):
+            value = named(resource)
+            if isinstance(value, Series) and value.type == MODEL:
+                return self.get(value.id, MODEL)
+        return self.resolve(resource)
 
     def get(
         self,
@@ -59,7 +78,7 @@ class Resolver:
         type: str | None = None,
         parent: Any = None,
         version: int | None = None,
-    ) -> Resource:
+    ) -> Resource | Series:
         """``type/id`` at ``version``, or the latest (among ``parent``'s children when given);
         ``type="model"`` is the series handle of ``model_version/<id>``."""
         rtype = type or "resource"
@@ -67,7 +86,7 @@ class Resolver:
         if rtype == MODEL:
             if self.resources.latest_version(MODEL_VERSION, id) == 0:
                 raise ResourceNotFound(f"no model {id!r} (no model_version/{id}) in {self.url}")
-            return Resource(MODEL, id, None)
+            return Series(MODEL, id)
         if version is not None:
             return self.resolve(f"{rtype}/{id}@{int(version)}")
         if parent is not None:
@@ -85,21 +104,18 @@ class Resolver:
 
     def exact(self, resource: Any) -> Resource:
         """The exact version ``resource`` names, without reading it; a series is refused."""
-        if isinstance(resource, Resource):
-            rtype, rid, version = resource.type, resource.id, resource.version
-        elif isinstance(resource, str):
-            rtype, rid, version = parse_ref(resource)
-        else:
-            raise InvalidRef(f"expected a ref like 'model_version/titanic@3', got {resource!r:.80}")
-        if rtype == MODEL and version is not None:  # model/titanic@2: that model version
-            rtype = MODEL_VERSION
-        if version is None or rtype == MODEL:
-            series = Resource(rtype, rid).ref
+        if isinstance(resource, str):
+            resource = named(resource)
+        if isinstance(resource, Series):
+            series = resource.ref
             raise InvalidRef(
                 f"{series!r} names a series; this takes one version: {series}@N "
                 f"(see `tracker show {series}`)"
             )
-        return Resource(rtype, rid, version)
+        if not isinstance(resource, Resource):
+            raise _refused(resource)
+        # model/titanic@2: that model version
+        return Resource(_versions_of(resource.type), resource.id, resource.version)
 
     def latest(self, rtype: str, rid: str) -> Resource:
         found = self.resources.latest_live(rtype, rid)
@@ -129,11 +145,10 @@ class Resolver:
 
     def live(self, res: Resource) -> Resource | None:
         """``res`` in full when it exists and is not deleted (one read), else None."""
-        return self.resources.get(res.type, res.id, res.version or 0)
+        return self.resources.get(res.type, res.id, res.version)
 
     def value(self, res: Resource, key: str, kinds: tuple[str, ...]) -> Any:
         """The value of ``key`` in the first of ``kinds`` (tags, metadata, attrs) that has it."""
-        assert res.version is not None
         for kind in kinds:
             rec = self.items.read(paths.item_file(res.type, res.id, res.version, kind, key), key)
             if rec is not None:

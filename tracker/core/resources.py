@@ -83,12 +83,11 @@ class Resources:
         self.store.write(paths.head_file(rtype, rid), str(version).encode())
         res = Resource(rtype, rid, version, run_id, parent.ref if parent is not None else None)
         self.store.create(paths.run_created_file(run_id, rtype, rid, version), b"")
-        if parent is not None and parent.version is not None:
+        if parent is not None:
             self.link(parent, "children", res)
         return res
 
     def link(self, source: Resource, kind: str, target: Resource) -> None:
-        assert source.version is not None and target.version is not None
         path = paths.link_file(
             source.type, source.id, source.version, kind, target.type, target.id, target.version
         )
@@ -233,11 +232,10 @@ class Resources:
                     out.append(Resource(*paths.parse_pointer(type_entry.name, e.name)))
                 except ValueError:
                     continue
-        return sorted(out, key=lambda r: (r.type, r.id, r.version or 0))
+        return sorted(out, key=lambda r: (r.type, r.id, r.version))
 
     def links(self, res: Resource, kind: str, rtype: str | None = None) -> list[Resource]:
         """Resources named by the pointer files under ``res``'s ``kind`` directory."""
-        assert res.version is not None
         base = paths.link_dir(res.type, res.id, res.version, kind)
         type_segments = (
             [paths.encode(rtype, "type")]
@@ -252,4 +250,4 @@ class Resources:
                 except ValueError:
                     continue
                 out.append(Resource(ltype, lid, lver))
-        return sorted(out, key=lambda r: (r.type, r.id, r.version or 0))
+        return sorted(out, key=lambda r: (r.type, r.id, r.version))

@@ -38,7 +38,7 @@ from tracker.core.metrics_api import MetricsAPI, MetricTable
 from tracker.core.query import Query
 from tracker.core.records import Records
 from tracker.core.resolve import Ref, Resolver
-from tracker.core.resource import Resource, parse_ref
+from tracker.core.resource import Resource, Series, parse_ref
 from tracker.core.resources import Resources
 from tracker.core.results import Results
 from tracker.core.runs import FAILED, FINISHED, Runs
@@ -101,7 +101,7 @@ class Tracker:
         )
         self._runs.on_exit = self._records.end_run
         self._query = Query(
-            self._session, self._items, self._resources, self._runs, self._metrics, progress, self
+            self._session, self._items, self._resources, self._runs, self._metrics, progress
         )
         self._lifecycle = Lifecycle(
             self._session, self._resolver, self._resources, self._runs, self._query
@@ -166,8 +166,9 @@ class Tracker:
         *,
         parent: Ref | None = None,
         version: int | None = None,
-    ) -> Resource:
-        """That version, or the latest (among ``parent``'s children when given)."""
+    ) -> Resource | Series:
+        """That version, or the latest (among ``parent``'s children when given);
+        ``type="model"`` is the :class:`Series` of ``model_version/<id>``."""
         return self._resolver.get(id, type, parent, version)
 
     def update_resource(self, resource: Ref, updates: Mapping[str, Any]) -> Resource:
@@ -182,7 +183,9 @@ class Tracker:
         """The resource's id, e.g. ``titanic`` for ``model_version/titanic@3``."""
         if isinstance(resource, str):
             return parse_ref(resource)[1]
-        return str(self._resolver.resolve(resource, allow_series=True).id)
+        if isinstance(resource, Resource | Series):
+            return resource.id
+        return self._resolver.resolve(resource).id  # raises InvalidRef naming what was given
 
     def get_parent_id(self, resource: Ref) -> str | None:
         """The parent's id, or None."""

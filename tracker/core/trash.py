@@ -108,7 +108,6 @@ class Trash:
     def delete_version(
         self, res: Resource, run_id: str, group: str | None = None
     ) -> dict[str, Any]:
-        assert res.version is not None
         rtype, rid, version = res.type, res.id, res.version
         raw = self.resources.raw_doc(rtype, rid, version)
         if raw is None:
@@ -172,7 +171,6 @@ class Trash:
         reverse = {"lineage": "used_by", "used_by": "lineage"}
         for kind, back in reverse.items():
             for other in self.resources.links(me, kind):
-                assert other.version is not None
                 incoming.append(
                     paths.link_file(other.type, other.id, other.version, back, rtype, rid, version)
                 )

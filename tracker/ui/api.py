@@ -173,7 +173,8 @@ def versions(tracker: Any, params: Mapping[str, str], cache: QueryCache) -> dict
 def _latest(tracker: Any, rtype: str, rid: str) -> int:
     """The newest version number of one series (0 when there is none), without listing others."""
     try:
-        return int(tracker.get_resource(rid, rtype).version or 0)
+        found = tracker.get_resource(rid, rtype)
+        return found.version if isinstance(found, Resource) else 0  # a Series: no version
     except ResourceNotFound:
         return 0
 

@@ -1,8 +1,13 @@
 """HTML for notebooks: what ``Resource._repr_html_`` and ``Results._repr_html_`` return.
 
+Display is data-only: it shows what the object holds and never reads the store (a notebook
+redraws cells at will; a display must not cost reads nor show something newer than the value).
+A ``Resource`` shows its identity plus its ``info`` (tags, metadata, metrics, attrs) when the call
+that returned it had read them (``find``); otherwise a one-line hint, ``t.describe(ref)``.
+
 Every user string passes through :func:`html.escape` exactly once, at the point where it enters
 the markup (:func:`_cell`), so a tag value ``<script>`` shows as text and nothing is escaped twice.
-Displaying must never fail: a store that cannot be read shows the resource's identity and the error.
+Displaying cannot fail on the store, since it never touches it.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import html
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from tracker.core.resource import INFO_KINDS
 from tracker.view.text import plain
 
 MAX_ROWS = 500  # beyond this a notebook cell becomes unusable; to_pandas() has everything
@@ -31,7 +37,8 @@ def _pairs(items: Mapping[str, Any]) -> Iterable[str]:
 
 
 def resource_html(resource: Any) -> str:
-    """A two-column table: identity, then tags and metadata when the resource has a tracker."""
+    """A two-column table: the version's identity, then what it carries in ``info`` (tags,
+    metadata, metrics, attrs), or a hint to ``describe`` it when it carries nothing."""
     identity = {
         "ref": resource.ref,
         "type": resource.type,
@@ -41,32 +48,30 @@ def resource_html(resource: Any) -> str:
         "parent": resource.parent,
     }
     rows = [_header("resource"), *_pairs(identity)]
-    tracker = getattr(resource, "_tracker", None)
-    if tracker is not None and resource.version is not None:
-        try:
-            info = tracker.describe(resource)
-        except Exception as exc:  # a notebook display must not raise
-            rows += [_header("error"), f"<tr>{_cell(type(exc).__name__)}{_cell(exc)}</tr>"]
-        else:
-            for title in ("tags", "metadata"):
-                rows.append(_header(title))
-                rows += list(_pairs(info.get(title) or {})) or ['<tr><td colspan="2">-</td></tr>']
-            rows += _metric_rows(tracker, resource)
+    info = getattr(resource, "info", None)
+    if info is None:
+        rows.append(_note(f"tags and metadata: t.describe({resource.ref!r})"))
+    else:
+        for title in INFO_KINDS:
+            if title == "metrics" and not info.get(title):
+                continue  # most versions have none: no empty section
+            rows.append(_header(title))
+            rows += list(_pairs(info.get(title) or {})) or [_note("-")]
     return f'<table class="tracker-resource" style="{_STYLE}">{"".join(rows)}</table>'
 
 
-def _metric_rows(tracker: Any, resource: Any) -> list[str]:
-    """The last value of each metric series (and its step and point count), when it has any."""
-    try:
-        summary = tracker.metric_summary(resource)
-    except Exception as exc:  # a notebook display must not raise
-        return [_header("metrics"), f"<tr>{_cell(type(exc).__name__)}{_cell(exc)}</tr>"]
-    if not summary:
-        return []
-    pairs = {
-        k: f"{m['value']!r} (step {m['step']}, {m['count']} points)" for k, m in summary.items()
-    }
-    return [_header("metrics"), *_pairs(pairs)]
+def series_html(series: Any) -> str:
+    """A series names no version: its ref and how to see what it resolves to."""
+    rows = [
+        _header("series"),
+        *_pairs({"ref": series.ref, "type": series.type, "id": series.id}),
+        _note(f"newest version: t.describe({series.ref!r})"),
+    ]
+    return f'<table class="tracker-resource" style="{_STYLE}">{"".join(rows)}</table>'
+
+
+def _note(text: str) -> str:
+    return f'<tr><td colspan="2">{html.escape(text)}</td></tr>'
 
 
 def results_html(results: Any) -> str:

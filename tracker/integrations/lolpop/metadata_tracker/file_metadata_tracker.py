@@ -21,7 +21,7 @@ from lolpop.component.metadata_tracker.base_metadata_tracker import BaseMetadata
 from lolpop.utils import common_utils as lolpop_utils
 from omegaconf import DictConfig, ListConfig, OmegaConf
 
-from tracker.core.resource import Resource, parse_ref
+from tracker.core.resource import Resource, named
 from tracker.errors import ResourceNotFound, TrackerError, UnsupportedValue
 from tracker.integrations.lolpop.loose import FileMetadataTracker as LooseTracker
 from tracker.store.codec import to_plain
@@ -230,7 +230,7 @@ class FileMetadataTracker(BaseMetadataTracker):
         """``resource`` as found in this store, or None when it is not (or another run's)."""
         try:
             if isinstance(resource, str):
-                resource = Resource(*parse_ref(resource))
+                resource = named(resource)  # a Series for type/id
             if not isinstance(resource, Resource) or resource.version is None:
                 return None
             found = self._tracker.get_resource(resource.id, resource.type, version=resource.version)

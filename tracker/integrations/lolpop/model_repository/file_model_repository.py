@@ -17,8 +17,9 @@ from typing import Any
 
 from lolpop.component.model_repository.base_model_repository import BaseModelRepository
 
-from tracker.core.resource import Resource
+from tracker.core.resource import Resource, Series
 from tracker.core.tracker import Tracker
+from tracker.errors import InvalidRef
 from tracker.integrations.lolpop.metadata_tracker.file_metadata_tracker import FileMetadataTracker
 from tracker.integrations.lolpop.metrics_tracker.file_metrics_tracker import own_tracker
 
@@ -43,11 +44,14 @@ class FileModelRepository(BaseModelRepository):
         return self._own
 
     def _version(self, model_version: Any) -> Resource:
-        res = self.tracker.get_resource(
-            model_version.id if isinstance(model_version, Resource) else str(model_version),
-            "model_version",
-            version=model_version.version if isinstance(model_version, Resource) else None,
-        )
+        """That model version; a model's Series (or a bare name) means its newest version."""
+        if isinstance(model_version, Resource | Series):
+            rid, version = model_version.id, model_version.version
+        else:
+            rid, version = str(model_version), None
+        res = self.tracker.get_resource(rid, "model_version", version=version)
+        if not isinstance(res, Resource):  # only type="model" answers with a Series
+            raise InvalidRef(f"model_version/{rid} named no version (got {res!r})")
         return res
 
     def register_model(self, model_version: Any, model: Any, *args: Any, **kwargs: Any) -> Any:
@@ -74,7 +78,7 @@ class FileModelRepository(BaseModelRepository):
             earlier = t.find(
                 type="model_version",
                 id=mv.id,
-                where=f"metadata.status = 'PROMOTED' and version < {int(mv.version or 0)}",
+                where=f"metadata.status = 'PROMOTED' and version < {mv.version}",
             )
             for prev in earlier:
                 t.log_metadata(prev, "status", "DEMOTED")
