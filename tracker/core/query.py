@@ -84,13 +84,11 @@ class Query:
 
     def record(self, res: Resource, items: bool = True) -> dict[str, Any]:
         """The flat view of a version that ``where`` expressions and ``to_pandas`` see."""
-        assert res.version is not None
         doc = self.resources.doc(res.type, res.id, res.version) or {}
         return self.flat(res, doc, items)
 
     def live_record(self, res: Resource, items: bool = True) -> dict[str, Any] | None:
         """:meth:`record` of a version that exists and is not deleted (read afresh), else None."""
-        assert res.version is not None
         listing = None
         if items:  # a closed version's snapshot holds resource.yaml: no YAML parse
             vdir = paths.version_dir(res.type, res.id, res.version)
@@ -108,7 +106,6 @@ class Query:
         items: bool,
         listing: dict[str, Entry] | None = None,
     ) -> dict[str, Any]:
-        assert res.version is not None
         record: dict[str, Any] = {
             "ref": res.ref,
             "type": res.type,
@@ -273,7 +270,7 @@ class Query:
         for rtype in [type] if type else self.resources.types():
             for rid in self.resources.ids(rtype):
                 live = self.resources.latest_live(rtype, rid)
-                latest = live.version if live is not None and live.version else 0
+                latest = live.version if live is not None else 0
                 doc = self.resources.doc(rtype, rid, latest) if latest else None
                 if doc is None:
                     continue
