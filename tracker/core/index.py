@@ -8,8 +8,11 @@ Chunk ``k`` holds, for versions ``k*2000+1 .. (k+1)*2000``, the flat record ``fi
 A warm ``find`` lists the change log once per series and trusts every entry whose version no new
 change line names: no per-version ``stat`` or request. Versions that a new or unsettled line names
 are validated one by one (stale: read anew); versions without an entry (new ones) are read once,
-concurrently where the store says reads are latency-bound. A version changed too recently for its
-validator to be trusted (a coarse clock) gets none, so it is not stored.
+concurrently where the store says reads are latency-bound; where the store can
+(``Fingerprints.from_listing``: locally, the ``lstat`` of each folder just before its scan), a new
+version's validator comes from the listing its read makes, not from a second round of calls. A
+version changed too recently for its validator to be trusted (a coarse clock) gets none, so it is
+not stored.
 
 Every write that changes what ``find`` sees of a version logs a change line first: keys (tags,
 metadata, attributes, tag deletion), metric chunks and their compaction (``metrics.<key>``), a
