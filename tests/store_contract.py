@@ -147,6 +147,26 @@ class StoreContract:
         assert set(found) <= expected | {"artifacts/x/tok/big.bin"}
         assert found["tags/a.yaml"].stamp == store.stat(f"{V}/tags/a.yaml").stamp  # type: ignore[union-attr]
 
+    def test_list_version_stamped_is_the_listing_plus_the_stamps_taken_before_it(
+        self, store: Store
+    ) -> None:
+        for rel in ("resource.yaml", "tags/a.yaml", "metrics/loss/c1.tsv", "snapshot.json"):
+            store.write(f"{V}/{rel}", b"1")
+        kinds = ("tags", "metadata", "attrs", "metrics")
+        found, stamps = store.list_version_stamped(V, kinds)
+        assert found == store.list_version(V, kinds)
+        assert {"tags/a.yaml", "metrics/loss/c1.tsv", "snapshot.json"} <= set(found)
+        resource = stamps["resource.yaml"]
+        assert resource is not None and resource.stamp == store.stat(f"{V}/resource.yaml").stamp  # type: ignore[union-attr]
+        assert set(kinds) <= set(stamps)
+        assert stamps["metadata"] is None  # a folder that does not exist
+        _, gone = store.list_version_stamped("resources/model/m/4", kinds)
+        assert gone["resource.yaml"] is None and all(gone[k] is None for k in kinds)
+        if store.is_local:  # folders exist: their own stamps, and one per metric key folder
+            assert stamps["tags"] == store.stat(f"{V}/tags")
+            assert stamps["metrics/loss"] is not None and stamps["metrics/loss"].is_dir
+            assert [stamps[k] is not None for k in kinds] == [True, False, False, True]
+
     # -- size bound ------------------------------------------------------------------------------
     def test_a_file_over_the_size_bound_is_refused_unread(
         self, store: Store, tmp_path: Any

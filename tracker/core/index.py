@@ -8,8 +8,11 @@ Chunk ``k`` holds, for versions ``k*2000+1 .. (k+1)*2000``, the flat record ``fi
 A warm ``find`` lists the change log once per series and trusts every entry whose version no new
 change line names: no per-version ``stat`` or request. Versions that a new or unsettled line names
 are validated one by one (stale: read anew); versions without an entry (new ones) are read once,
-concurrently where the store says reads are latency-bound. A version changed too recently for its
-validator to be trusted (a coarse clock) gets none, so it is not stored.
+concurrently where the store says reads are latency-bound; where the store can
+(``Fingerprints.from_listing``: locally, the ``lstat`` of each folder just before its scan), a new
+version's validator comes from the listing its read makes, not from a second round of calls. A
+version changed too recently for its validator to be trusted (a coarse clock) gets none, so it is
+not stored.
 
 Every write that changes what ``find`` sees of a version logs a change line first: keys (tags,
 metadata, attributes, tag deletion), metric chunks and their compaction (``metrics.<key>``), a
@@ -34,7 +37,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from typing import Any
+from typing import Any, Protocol
 
 from tracker.core.changes import parse, window
 from tracker.core.index_chunk import (  # noqa: F401 - the stored form, re-exported
@@ -57,6 +60,17 @@ from tracker.store import Store, paths
 from tracker.store.base import Entry
 
 Test = Callable[[Candidate], bool]
+Built = dict[int, tuple[dict[str, Any] | None, str, Any]]  # version -> (record, JSON, validator)
+_OF = "of"  # "validator: the one fingerprints.of gave before the read" (survives pickling)
+
+
+class Build(Protocol):
+    def __call__(
+        self, version: int, listing: dict[str, Entry] | None = None
+    ) -> dict[str, Any] | None:
+        """A version's record read anew (None: deleted or not there); ``listing``: the
+        version's listing when the caller has one (no second listing)."""
+
 
 ENTRY_MAX = 64 * 1024  # JSON bytes of one version's record; larger ones are not indexed
 _MEMOS = 8  # remembered test results per chunk
@@ -71,7 +85,7 @@ class SeriesIndex:
         rtype: str,
         rid: str,
         top: int,
-        build: Callable[[int], dict[str, Any] | None],
+        build: Build,
         write: bool = True,
     ) -> None:
         """``build(v)`` reads a version's record (None: deleted or not there); ``write=False``
@@ -153,25 +167,34 @@ class SeriesIndex:
         passed: list[int] = []
         dirty = position != stored["marks"]
         changed = done = False
-        self.fingerprints.expect(sum(1 for v in versions if v in suspects or str(v) not in entries))
+        # a new version's validator comes from the listing its read makes, where the store can
+        # (locally: the folders' lstat before their scan); else from fingerprints.of, before it
+        listed = self.fingerprints.from_listing
+        self.fingerprints.expect(
+            sum(1 for v in versions if v in suspects or (str(v) not in entries and not listed))
+        )
         parallel = self.store.read_parallelism
         try:
             for batch in _batches(versions, 1024 if parallel <= 1 else parallel):
                 unknown = [v for v in batch if str(v) not in entries or v in suspects]
-                checked = self.fingerprints.of(unknown)
+                new = [v for v in unknown if str(v) not in entries] if listed else []
+                old = [v for v in unknown if str(v) in entries] if listed else unknown
+                checked = self.fingerprints.of(old)  # before the read: a change after it shows
                 stale = [
                     v
-                    for v in unknown
+                    for v in old
                     if checked[v] is None or stored_validator(entries, v) != checked[v]
                 ]
                 built = self._build_many(stale)
+                built.update(self._build_many(new, listed=True))  # validator from the read
                 for v in batch:
                     name = str(v)
                     cand: Candidate | None
                     if v in built:
-                        record, text = built[v]
-                        if checked[v] is not None and len(text) <= ENTRY_MAX:
-                            entries[name] = entry_text(checked[v], text)
+                        record, text, validator = built[v]
+                        validator = checked[v] if validator == _OF else validator
+                        if validator is not None and len(text) <= ENTRY_MAX:
+                            entries[name] = entry_text(validator, text)
                             changed = True
                         elif entries.pop(name, None) is not None:
                             changed = True
@@ -277,31 +300,43 @@ class SeriesIndex:
         return suspects, position, settled
 
     # -- reads ------------------------------------------------------------------------------
-    def _build_many(self, versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
-        """``{version: (record, its JSON form as text)}``, read anew."""
+    def _build_many(self, versions: list[int], listed: bool = False) -> Built:
+        """``{version: (record, its JSON form as text, validator)}``, read anew; ``listed``:
+        the validator comes from the version's own listing (else it is ``_OF``: the caller's)."""
+        one = self._listed_one if listed else self._one
         parallel = self.store.read_parallelism
         if parallel <= 1:  # CPU-bound parsing: worker processes, not threads
             if len(versions) >= _FORK_BATCH and (self._pool is not None or _workers() > 1):
-                return self._build_forked(versions)
-            return {v: built_entry(self.build(v)) for v in versions}
+                return self._build_forked(versions, listed)
+            return {v: one(v) for v in versions}
         if len(versions) < 2:
-            return {v: built_entry(self.build(v)) for v in versions}
+            return {v: one(v) for v in versions}
         with ThreadPoolExecutor(min(parallel, len(versions))) as pool:
-            records = pool.map(self.build, versions)
-            return {v: built_entry(r) for v, r in zip(versions, records, strict=True)}
+            return dict(zip(versions, pool.map(one, versions), strict=True))
 
-    def _build_forked(self, versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
+    def _one(self, version: int) -> tuple[dict[str, Any] | None, str, Any]:
+        return (*built_entry(self.build(version)), _OF)
+
+    def _listed_one(self, version: int) -> tuple[dict[str, Any] | None, str, Any]:
+        got = self.fingerprints.listed(version)
+        if got is None:  # the store cannot: validator first, then the read
+            validator = self.fingerprints.of([version])[version]
+            return (*built_entry(self.build(version)), validator)
+        listing, validator = got
+        return (*built_entry(self.build(version, listing)), validator)
+
+    def _build_forked(self, versions: list[int], listed: bool) -> Built:
         """Many new versions on a local disk (the first find after a burst): read them in forked
         worker processes, one slice each (parsing is CPU-bound; threads would share one core)."""
         global _FORKED_BUILD
         if self._pool is None:
-            _FORKED_BUILD = self.build
             context = multiprocessing.get_context("fork")
             self._nworkers = _workers()
             self._pool = ProcessPoolExecutor(self._nworkers, mp_context=context)
+        _FORKED_BUILD = self  # read by the workers forked from here on (the pool forks lazily)
         step = -(-len(versions) // self._nworkers)
-        slices = [versions[i : i + step] for i in range(0, len(versions), step)]
-        out: dict[int, tuple[dict[str, Any] | None, str]] = {}
+        slices = [(versions[i : i + step], listed) for i in range(0, len(versions), step)]
+        out: Built = {}
         for part in self._pool.map(_forked_build, slices):
             out.update(part)
         return out
@@ -322,7 +357,7 @@ class SeriesIndex:
 
 
 _FORK_BATCH = 128  # new local versions in one batch before reading them in worker processes
-_FORKED_BUILD: Callable[[int], dict[str, Any] | None] | None = None  # inherited by forked workers
+_FORKED_BUILD: SeriesIndex | None = None  # inherited by forked workers
 
 
 def _workers() -> int:
@@ -333,9 +368,11 @@ def _workers() -> int:
     return min(4, os.cpu_count() or 1)
 
 
-def _forked_build(versions: list[int]) -> dict[int, tuple[dict[str, Any] | None, str]]:
+def _forked_build(job: tuple[list[int], bool]) -> Built:
+    versions, listed = job
     assert _FORKED_BUILD is not None
-    return {v: built_entry(_FORKED_BUILD(v)) for v in versions}
+    one = _FORKED_BUILD._listed_one if listed else _FORKED_BUILD._one
+    return {v: one(v) for v in versions}
 
 
 def _batches(items: list[int], cap: int) -> Iterator[list[int]]:

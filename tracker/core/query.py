@@ -87,12 +87,15 @@ class Query:
         doc = self.resources.doc(res.type, res.id, res.version) or {}
         return self.flat(res, doc, items)
 
-    def live_record(self, res: Resource, items: bool = True) -> dict[str, Any] | None:
-        """:meth:`record` of a version that exists and is not deleted (read afresh), else None."""
-        listing = None
+    def live_record(
+        self, res: Resource, items: bool = True, listing: dict[str, Entry] | None = None
+    ) -> dict[str, Any] | None:
+        """:meth:`record` of a version that exists and is not deleted (read afresh), else None.
+        ``listing``: the version's listing of its item kinds, when the caller already made it."""
         if items:  # a closed version's snapshot holds resource.yaml: no YAML parse
             vdir = paths.version_dir(res.type, res.id, res.version)
-            listing = self.items.listing(vdir, _LISTED)
+            if listing is None:
+                listing = self.items.listing(vdir, _LISTED)
             held = self.items.resource_doc(vdir, listing)
             if held is not None:
                 self.resources.remember(res.type, res.id, res.version, held)
@@ -142,7 +145,7 @@ class Query:
             rtype,
             rid,
             top,
-            lambda v: self.live_record(Resource(rtype, rid, v)),
+            lambda v, listing=None: self.live_record(Resource(rtype, rid, v), listing=listing),
             write=self.session.write_caches,  # False: a reader that writes nothing (`tracker ui`)
         )
 

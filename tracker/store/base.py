@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tracker.errors import CorruptFile
+from tracker.store import paths
 
 if TYPE_CHECKING:
     from tracker.store.fingerprints import Fingerprints
@@ -186,6 +187,24 @@ class Store(ABC):
         as the backend allows. The default is one recursive listing (everything, which callers
         filter); a backend where listing is per folder scans only ``kinds``."""
         return self.walk(vdir)
+
+    def list_version_stamped(
+        self, vdir: str, kinds: tuple[str, ...]
+    ) -> tuple[dict[str, Entry], dict[str, Entry | None]]:
+        """:meth:`list_version` plus the stamps a local validator is made of (see
+        :class:`tracker.store.fingerprints.LocalFingerprints`), each taken before what it covers
+        was listed: ``resource.yaml``, each of ``kinds`` (None: missing) and, for a kind of
+        series (``metrics``), each ``<kind>/<key>`` folder. A backend where listing a folder
+        also gives its stamp saves a call per folder; the default stats first, then lists."""
+        resource = self.stat(f"{vdir}/{paths.RESOURCE_FILE}")
+        stamps: dict[str, Entry | None] = {paths.RESOURCE_FILE: resource}
+        for kind in kinds:
+            stamps[kind] = self.stat(f"{vdir}/{kind}")
+            spec = paths.ITEM_KINDS.get(kind)
+            if spec is not None and spec.rule == paths.SERIES:
+                for e in self.list(f"{vdir}/{kind}", detail=True):
+                    stamps[f"{kind}/{e.name}"] = e
+        return self.list_version(vdir, kinds), stamps
 
     def sha256(self, path: str) -> str | None:
         """The hex sha256 of a stored file (None when missing), streamed, never held whole."""

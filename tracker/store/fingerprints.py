@@ -42,6 +42,8 @@ def etag_validator(files: list[tuple[str, Entry]]) -> Validator:
 class Fingerprints:
     """Validators of the versions of one series (object stores: ETags of their files)."""
 
+    from_listing = False  # True: listed() gives a new version's validator with its listing
+
     def __init__(self, store: Store, rtype: str, rid: str) -> None:
         self.store, self.rtype, self.rid = store, rtype, rid
         self._listed: dict[str, list[tuple[str, Entry]]] | None = None
@@ -60,6 +62,12 @@ class Fingerprints:
         with ThreadPoolExecutor(min(self.store.read_parallelism, len(versions))) as pool:
             listed = list(pool.map(self._version_files, versions))
         return {v: etag_validator(files) for v, files in zip(versions, listed, strict=True)}
+
+    def listed(self, version: int) -> tuple[dict[str, Entry], Validator] | None:
+        """The version's listing (:meth:`~tracker.store.base.Store.list_version` of its item
+        kinds) with its validator made from the same calls, or None where a validator cannot
+        come from a listing (object stores: the caller takes :meth:`of` first, then reads)."""
+        return None
 
     def _version_files(self, version: int) -> list[tuple[str, Entry]]:
         vdir = paths.version_dir(self.rtype, self.rid, version)
@@ -83,11 +91,21 @@ class LocalFingerprints(Fingerprints):
     """Validators from ``stat``: folders change their mtime and inode when a file in them is
     created, replaced or removed (see the module doc for the racy-clock rule)."""
 
+    from_listing = True
+
     def expect(self, unknown: int) -> None:
         return None  # a stat per version is cheaper than any listing
 
     def of(self, versions: list[int]) -> dict[int, Validator]:
         return {v: self.version(v) for v in versions}
+
+    def listed(self, version: int) -> tuple[dict[str, Entry], Validator] | None:
+        """A new version read once: the ``lstat`` of each folder before its scan is both the
+        link check and the validator (no second round of ``stat`` calls)."""
+        vdir = paths.version_dir(self.rtype, self.rid, version)
+        listing, stamps = self.store.list_version_stamped(vdir, tuple(paths.ITEM_KINDS))
+        metrics = [e for rel, e in stamps.items() if rel.startswith(paths.METRICS + "/") and e]
+        return listing, _validator(stamps, metrics, time.time_ns())
 
     def version(self, version: int) -> Validator:
         vdir = paths.version_dir(self.rtype, self.rid, version)
@@ -95,17 +113,33 @@ class LocalFingerprints(Fingerprints):
         if resource is None:
             return None  # not (yet) a version: nothing to remember
         now = time.time_ns()
-        out: list[Any] = []
+        stamps: dict[str, Entry | None] = {paths.RESOURCE_FILE: resource}
         for kind in paths.ITEM_KINDS:
-            entry = self.store.stat(f"{vdir}/{kind}")
+            stamps[kind] = entry = self.store.stat(f"{vdir}/{kind}")
             if entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
                 return None
-            out.append(None if entry is None else [entry.mtime_ns, entry.ino])
-        # replaced only whole (a tombstone, a restore) while the old file still exists, so the
-        # inode always differs: no racy-clock window to wait out
-        out.append([resource.mtime_ns, resource.ino])
-        for entry in self.store.list(f"{vdir}/{paths.METRICS}", detail=True):  # one per key
-            if now - entry.mtime_ns < RACY_SECONDS * 1e9:
-                return None
-            out.append([entry.name, entry.mtime_ns, entry.ino])
-        return out
+        metrics = self.store.list(f"{vdir}/{paths.METRICS}", detail=True)  # one per key
+        return _validator(stamps, metrics, now)
+
+
+def _validator(stamps: dict[str, Entry | None], metrics: list[Entry], now: int) -> Validator:
+    """``[[mtime_ns, ino] or None per item folder, [mtime_ns, ino] of resource.yaml, [key,
+    mtime_ns, ino] per metric key folder (by name)]``; None when the version is not (yet) there
+    or a folder changed within ``RACY_SECONDS`` of ``now``."""
+    resource = stamps.get(paths.RESOURCE_FILE)
+    if resource is None:
+        return None  # not (yet) a version: nothing to remember
+    out: list[Any] = []
+    for kind in paths.ITEM_KINDS:
+        entry = stamps.get(kind)
+        if entry is not None and now - entry.mtime_ns < RACY_SECONDS * 1e9:
+            return None
+        out.append(None if entry is None else [entry.mtime_ns, entry.ino])
+    # replaced only whole (a tombstone, a restore) while the old file still exists, so the
+    # inode always differs: no racy-clock window to wait out
+    out.append([resource.mtime_ns, resource.ino])
+    for entry in sorted(metrics, key=lambda e: e.name):
+        if now - entry.mtime_ns < RACY_SECONDS * 1e9:
+            return None
+        out.append([entry.name, entry.mtime_ns, entry.ino])
+    return out

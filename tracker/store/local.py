@@ -440,6 +440,58 @@ class LocalStore(Store):
             out[paths.SNAPSHOT] = snap
         return out
 
+    def list_version_stamped(
+        self, vdir: str, kinds: tuple[str, ...]
+    ) -> tuple[dict[str, Entry], dict[str, Entry | None]]:
+        """One ``lstat`` per folder, before its scan, serves both the link check and the stamp
+        (instead of a ``stat`` for the validator and another for the check)."""
+        stamps: dict[str, Entry | None] = {
+            paths.RESOURCE_FILE: self.stat(f"{vdir}/{paths.RESOURCE_FILE}")
+        }
+        out: dict[str, Entry] = {}
+        base = self._find(f"{vdir}/{paths.RESOURCE_FILE}")  # the version's folder, checked
+        for kind in kinds:
+            entry = None if base is None else self._folder_stamp(f"{vdir}/{kind}")
+            stamps[kind] = entry
+            if entry is None or not entry.is_dir:
+                continue
+            spec = paths.ITEM_KINDS.get(kind)
+            if kind in paths.LINK_KINDS or (spec is not None and spec.rule == paths.SERIES):
+                if spec is not None and spec.rule == paths.SERIES:
+                    for e in self.list(f"{vdir}/{kind}", detail=True):
+                        stamps[f"{kind}/{e.name}"] = e
+                for rel, e in self.walk(f"{vdir}/{kind}").items():
+                    out[f"{kind}/{rel}"] = e
+                continue
+            for e in self.list(f"{vdir}/{kind}", detail=True):
+                if not e.is_dir:
+                    out[f"{kind}/{e.name}"] = e
+        snap = self.stat(f"{vdir}/{paths.SNAPSHOT}")
+        if snap is not None:
+            out[paths.SNAPSHOT] = snap
+        return out, stamps
+
+    def _folder_stamp(self, path: str) -> Entry | None:
+        """The ``lstat`` of a folder whose parent is checked; a link raises CorruptFile (as the
+        check on the way would), a checked real folder is remembered as verified."""
+        full = f"{self.root}/{path}"
+        try:
+            st = os.lstat(full)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise _store_error("check", full, exc) from exc
+        if stat.S_ISLNK(st.st_mode):
+            raise CorruptFile(
+                f"{full}: a symbolic link inside the store; the store never writes one, so "
+                "nothing is read through it. Remove the link (`tracker fsck` lists it)"
+            )
+        if stat.S_ISDIR(st.st_mode):
+            if len(self._verified) >= _VERIFIED_MAX:
+                self._verified.clear()
+            self._verified.add(full)
+        return _entry(path.rsplit("/", 1)[-1], st)
+
     def sha256(self, path: str) -> str | None:
         full = self._abs(path)
         fd = _open_plain(full)
