@@ -94,8 +94,13 @@ class Items:
             known.popitem(last=False)
 
     def _recall(self, path: str, entry: Entry) -> Any:
+        """The document remembered for ``path`` at this stamp (a hit becomes the newest: the
+        memo is least-recently-used, so what a long session keeps reading stays)."""
         hit = self._known.get(path)
-        return hit[1] if hit is not None and hit[0] == entry.stamp else None
+        if hit is None or hit[0] != entry.stamp:
+            return None
+        self._known.move_to_end(path)
+        return hit[1]
 
     def write(self, path: str, key: str, value: Any, run_id: str | None) -> None:
         self.write_many([(path, key, value)], run_id)
