@@ -427,14 +427,22 @@ class LocalStore(Store):
         whose artifacts may hold thousands of files); pointers and series are walked."""
         out: dict[str, Entry] = {}
         for kind in kinds:
-            spec = paths.ITEM_KINDS.get(kind)
-            if kind in paths.LINK_KINDS or (spec is not None and spec.rule == paths.SERIES):
-                for rel, e in self.walk(f"{vdir}/{kind}").items():
-                    out[f"{kind}/{rel}"] = e
-                continue
-            for e in self.list(f"{vdir}/{kind}", detail=True):
-                if not e.is_dir:
-                    out[f"{kind}/{e.name}"] = e
+            self._scan_kind(vdir, kind, out)
+        return self._with_snapshot(vdir, out)
+
+    def _scan_kind(self, vdir: str, kind: str, out: dict[str, Entry]) -> None:
+        """Add the files of one kind's folder to ``out``: pointers and series walked, key
+        folders listed (one level)."""
+        spec = paths.ITEM_KINDS.get(kind)
+        if kind in paths.LINK_KINDS or (spec is not None and spec.rule == paths.SERIES):
+            for rel, e in self.walk(f"{vdir}/{kind}").items():
+                out[f"{kind}/{rel}"] = e
+            return
+        for e in self.list(f"{vdir}/{kind}", detail=True):
+            if not e.is_dir:
+                out[f"{kind}/{e.name}"] = e
+
+    def _with_snapshot(self, vdir: str, out: dict[str, Entry]) -> dict[str, Entry]:
         snap = self.stat(f"{vdir}/{paths.SNAPSHOT}")
         if snap is not None:
             out[paths.SNAPSHOT] = snap
@@ -456,20 +464,11 @@ class LocalStore(Store):
             if entry is None or not entry.is_dir:
                 continue
             spec = paths.ITEM_KINDS.get(kind)
-            if kind in paths.LINK_KINDS or (spec is not None and spec.rule == paths.SERIES):
-                if spec is not None and spec.rule == paths.SERIES:
-                    for e in self.list(f"{vdir}/{kind}", detail=True):
-                        stamps[f"{kind}/{e.name}"] = e
-                for rel, e in self.walk(f"{vdir}/{kind}").items():
-                    out[f"{kind}/{rel}"] = e
-                continue
-            for e in self.list(f"{vdir}/{kind}", detail=True):
-                if not e.is_dir:
-                    out[f"{kind}/{e.name}"] = e
-        snap = self.stat(f"{vdir}/{paths.SNAPSHOT}")
-        if snap is not None:
-            out[paths.SNAPSHOT] = snap
-        return out, stamps
+            if spec is not None and spec.rule == paths.SERIES:  # each series folder's stamp
+                for e in self.list(f"{vdir}/{kind}", detail=True):
+                    stamps[f"{kind}/{e.name}"] = e
+            self._scan_kind(vdir, kind, out)
+        return self._with_snapshot(vdir, out), stamps
 
     def _folder_stamp(self, path: str) -> Entry | None:
         """The ``lstat`` of a folder whose parent is checked; a link raises CorruptFile (as the
