@@ -41,6 +41,18 @@ def own_tracker(config: Any) -> Tracker:
     )
 
 
+def shared_tracker(component: Any) -> Tracker:
+    """The tracker a component writes through: its peer metadata tracker's when that is ours
+    (one store, one run), else one of its own from its ``config:``, opened once."""
+    peer = getattr(component, "metadata_tracker", None)
+    if isinstance(peer, FileMetadataTracker):
+        return peer.tracker
+    if component._own is None:
+        component._own = own_tracker(component.config)
+    own: Tracker = component._own
+    return own
+
+
 class FileMetricsTracker(BaseMetricsTracker):
     """lolpop's metrics tracker writing metric series into the tracker's store."""
 
@@ -52,12 +64,7 @@ class FileMetricsTracker(BaseMetricsTracker):
     @property
     def tracker(self) -> Tracker:
         """The metadata tracker's :class:`tracker.Tracker` (one store, one run), else our own."""
-        peer = getattr(self, "metadata_tracker", None)
-        if isinstance(peer, FileMetadataTracker):
-            return peer.tracker
-        if self._own is None:
-            self._own = own_tracker(self.config)
-        return self._own
+        return shared_tracker(self)
 
     def log_metric(
         self,

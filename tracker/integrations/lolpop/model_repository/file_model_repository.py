@@ -20,8 +20,7 @@ from lolpop.component.model_repository.base_model_repository import BaseModelRep
 from tracker.core.resource import Resource, Series
 from tracker.core.tracker import Tracker
 from tracker.errors import InvalidRef
-from tracker.integrations.lolpop.metadata_tracker.file_metadata_tracker import FileMetadataTracker
-from tracker.integrations.lolpop.metrics_tracker.file_metrics_tracker import own_tracker
+from tracker.integrations.lolpop.metrics_tracker.file_metrics_tracker import shared_tracker
 
 __all__ = ["FileModelRepository"]
 
@@ -36,12 +35,7 @@ class FileModelRepository(BaseModelRepository):
 
     @property
     def tracker(self) -> Tracker:
-        peer = getattr(self, "metadata_tracker", None)
-        if isinstance(peer, FileMetadataTracker):
-            return peer.tracker
-        if self._own is None:
-            self._own = own_tracker(self.config)
-        return self._own
+        return shared_tracker(self)
 
     def _version(self, model_version: Any) -> Resource:
         """That model version; a model's Series (or a bare name) means its newest version."""
