@@ -53,14 +53,14 @@ def where(t, **kw):
 
 
 class Counter:
-    """Counts records built and per-version validations."""
+    """Counts versions read anew for the index (``live_entry``) and per-version validations."""
 
     def __init__(self, monkeypatch):
         self.built, self.validated = [], []
-        real_record, real_validator = Query.live_record, LocalFingerprints.version
+        real_record, real_validator = Query.live_entry, LocalFingerprints.version
         monkeypatch.setattr(
             Query,
-            "live_record",
+            "live_entry",
             lambda t, res, *a, **k: self.built.append(res.version) or real_record(t, res, *a, **k),
         )
         monkeypatch.setattr(

@@ -178,7 +178,7 @@ def local(sizes: list[int], base: str, keep: int | None) -> dict[str, Any]:
 
 
 # -- MLflow ----------------------------------------------------------------------------------------
-def mlflow(n: int, base: str) -> dict[str, Any]:
+def mlflow(n: int, base: str, only: str = "") -> dict[str, Any]:
     from tests.benchmarks.bench import load_mlflow
 
     client_cls, version = load_mlflow()
@@ -195,6 +195,7 @@ def mlflow(n: int, base: str) -> dict[str, Any]:
     except ImportError:
         kinds = ["file"]
         out["sqlite"] = {"skipped": "pip install sqlalchemy alembic (the bench extra)"}
+    kinds = [k for k in kinds if not only or k == only]
     for kind in kinds:
         path = os.path.join(base, f"mlflow-{kind}-{n}")
         shutil.rmtree(path, ignore_errors=True)
@@ -389,6 +390,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", default="10000,50000,100000")
     parser.add_argument("--mlflow", type=int, default=10_000, help="runs (0: skip)")
+    parser.add_argument(
+        "--mlflow-store", choices=["sqlite", "file"], default="", help="only this MLflow store"
+    )
     parser.add_argument("--s3", type=int, default=5000, help="versions on moto (0: skip)")
     parser.add_argument("--no-sql", dest="sql", action="store_false")
     parser.add_argument("--dir", default=ram_dir())
@@ -403,7 +407,7 @@ def main() -> None:
             results["sql"] = sql(os.path.join(base, f"store-{sizes[-1]}"), base)
             log(f"SQL: {results['sql']}")
         if args.mlflow:
-            results["mlflow"] = mlflow(args.mlflow, base)
+            results["mlflow"] = mlflow(args.mlflow, base, args.mlflow_store)
         if args.s3:
             results["s3"] = s3(args.s3)
             log(f"S3: {results['s3']}")

@@ -72,6 +72,15 @@ class Build(Protocol):
         version's listing when the caller has one (no second listing)."""
 
 
+class BuildEntry(Protocol):
+    def __call__(
+        self, version: int, listing: dict[str, Entry] | None = None
+    ) -> tuple[dict[str, Any] | None, str]:
+        """A version read anew for its entry: ``(record or None, the record's JSON form)``;
+        a None record with JSON text means "not decoded" (parsed when a test needs it),
+        ``(None, "null")`` deleted or not there."""
+
+
 ENTRY_MAX = 64 * 1024  # JSON bytes of one version's record; larger ones are not indexed
 _MEMOS = 8  # remembered test results per chunk
 
@@ -86,19 +95,22 @@ class SeriesIndex:
         rid: str,
         top: int,
         build: Build,
+        entry: BuildEntry | None = None,
         write: bool = True,
     ) -> None:
-        """``build(v)`` reads a version's record (None: deleted or not there); ``write=False``
-        stores no chunk (a reader that must write nothing)."""
+        """``build(v)`` reads a version's record (None: deleted or not there), ``entry(v)`` its
+        entry (default: ``build``'s record encoded); ``write=False`` stores no chunk (a reader
+        that must write nothing)."""
         self.store, self.rtype, self.rid, self.top, self.build = store, rtype, rid, top, build
+        self.entry: BuildEntry = entry or (lambda v, listing=None: built_entry(build(v, listing)))
         self.write = write
         self.window = window(store)
         self.now = time.time()
         self.marks: dict[int, dict[str, Entry]] = {}  # chunk -> change file name -> entry
-        for entry in store.list(paths.changes_dir(rtype, rid), detail=True):
-            chunk = paths.parse_change_name(entry.name)
-            if chunk is not None and not entry.is_dir:
-                self.marks.setdefault(chunk, {})[entry.name] = entry
+        for change in store.list(paths.changes_dir(rtype, rid), detail=True):
+            chunk = paths.parse_change_name(change.name)
+            if chunk is not None and not change.is_dir:
+                self.marks.setdefault(chunk, {})[change.name] = change
         self.fingerprints = store.fingerprints(rtype, rid)  # validators (tracker.store)
         self._pool: ProcessPoolExecutor | None = None
         self._nworkers = 1
@@ -193,14 +205,18 @@ class SeriesIndex:
                     if v in built:
                         record, text, validator = built[v]
                         validator = checked[v] if validator == _OF else validator
+                        stored_text = entry_text(validator, text)
                         if validator is not None and len(text) <= ENTRY_MAX:
-                            entries[name] = entry_text(validator, text)
+                            entries[name] = stored_text
                             changed = True
                         elif entries.pop(name, None) is not None:
                             changed = True
-                        if record is None:  # deleted (or its creator died before writing it)
+                        if record is None and text == "null":  # deleted (or never written)
                             continue
-                        cand = Candidate(v, record, b"", path)
+                        if record is not None:
+                            cand = Candidate(v, record, b"", path)
+                        else:  # not decoded: parsed only if the test needs it
+                            cand = self._candidate(v, stored_text, path)
                         ok = test is None or test(cand)
                     elif entries[name].endswith(DELETED):
                         continue
@@ -315,15 +331,15 @@ class SeriesIndex:
             return dict(zip(versions, pool.map(one, versions), strict=True))
 
     def _one(self, version: int) -> tuple[dict[str, Any] | None, str, Any]:
-        return (*built_entry(self.build(version)), _OF)
+        return (*self.entry(version), _OF)
 
     def _listed_one(self, version: int) -> tuple[dict[str, Any] | None, str, Any]:
         got = self.fingerprints.listed(version)
         if got is None:  # the store cannot: validator first, then the read
             validator = self.fingerprints.of([version])[version]
-            return (*built_entry(self.build(version)), validator)
+            return (*self.entry(version), validator)
         listing, validator = got
-        return (*built_entry(self.build(version, listing)), validator)
+        return (*self.entry(version, listing), validator)
 
     def _build_forked(self, versions: list[int], listed: bool) -> Built:
         """Many new versions on a local disk (the first find after a burst): read them in forked

@@ -144,6 +144,10 @@ class Items:
         except CorruptFile:
             return {"files": {}}
 
+    def parsed_snapshot(self, vdir: str, listing: dict[str, Entry]) -> dict[str, Any]:
+        """The version's snapshot as JSON gives it (``{"files": {}}`` without a usable one)."""
+        return self._snapshot(vdir, listing.get(SNAPSHOT))
+
     def resource_doc(self, vdir: str, listing: dict[str, Entry]) -> dict[str, Any] | None:
         """The version's ``resource.yaml`` as the snapshot holds it (None without one): saves
         a YAML parse, which costs more than the rest of a closed version's read."""

@@ -15,8 +15,9 @@ from typing import Any
 
 from tracker.core.expr import parse, parse_order
 from tracker.core.exprtree import OrderKey, order_records
+from tracker.core.fast_entry import entry_json
 from tracker.core.fields import RESOURCES, RUNS, Presence, check_static, did_you_mean, suggest
-from tracker.core.index import Candidate, Gone, SeriesIndex
+from tracker.core.index import Candidate, Gone, SeriesIndex, built_entry
 from tracker.core.items import Items, values
 from tracker.core.metrics import Metrics
 from tracker.core.progress import progress_iter
@@ -31,7 +32,12 @@ from tracker.store.base import Entry
 
 _ITEM_ROOTS = tuple(paths.ITEM_KINDS)  # record sections: tags, metadata, attrs, metrics
 _LISTED = tuple(paths.ITEM_KINDS)  # one listing of a version covers its keys and metrics
+_METRICS = paths.METRICS + "/"
 VERSION_ORDER = (("version",), ("created_at",))
+
+
+def _has_metrics(listing: dict[str, Entry]) -> bool:
+    return any(rel.startswith(_METRICS) for rel in listing)
 
 
 def order(records: list[dict[str, Any]], keys: Sequence[OrderKey]) -> list[dict[str, Any]]:
@@ -102,6 +108,29 @@ class Query:
         doc = self.resources.doc(res.type, res.id, res.version, fresh=True)
         return None if doc is None else self.flat(res, doc, items, listing)
 
+    def live_entry(
+        self, res: Resource, listing: dict[str, Entry] | None = None
+    ) -> tuple[dict[str, Any] | None, str]:
+        """A version's record for the query index: ``(None, its JSON form)`` when its snapshot
+        covers it (:mod:`tracker.core.fast_entry`: nothing decoded), else ``(record, JSON)``
+        as :meth:`live_record` reads it (``(None, "null")``: deleted or not there)."""
+        vdir = paths.version_dir(res.type, res.id, res.version)
+        if listing is None:
+            listing = self.items.listing(vdir, _LISTED)
+        if paths.SNAPSHOT in listing:
+            last = self.metrics.last_values(res.key, listing) if _has_metrics(listing) else {}
+            text = entry_json(
+                res.ref,
+                res.key,
+                self.items.parsed_snapshot(vdir, listing),
+                listing,
+                {k: v["value"] for k, v in last.items()},
+            )
+            # resource.yaml afresh, as every lookup by ref: a tombstone hides the version
+            if text is not None and self.resources.unmarked(*res.key):
+                return None, text
+        return built_entry(self.live_record(res, listing=listing))
+
     def flat(
         self,
         res: Resource,
@@ -146,6 +175,7 @@ class Query:
             rid,
             top,
             lambda v, listing=None: self.live_record(Resource(rtype, rid, v), listing=listing),
+            lambda v, listing=None: self.live_entry(Resource(rtype, rid, v), listing=listing),
             write=self.session.write_caches,  # False: a reader that writes nothing (`tracker ui`)
         )
 

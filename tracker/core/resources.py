@@ -120,6 +120,12 @@ class Resources:
         self._keep(key, (data, doc))
         return doc
 
+    def unmarked(self, rtype: str, rid: str, version: int) -> bool:
+        """Whether ``resource.yaml`` is there and cannot be a tombstone (read afresh, not
+        parsed): a caller holding its document from elsewhere (the snapshot) may use that."""
+        data = self.store.read(paths.resource_file(rtype, rid, version))
+        return data is not None and not _marked(data)
+
     def raw_doc(self, rtype: str, rid: str, version: int) -> dict[str, Any] | None:
         """``resource.yaml`` as stored, a tombstone included (None when missing)."""
         where = paths.resource_file(rtype, rid, version)
