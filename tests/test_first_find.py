@@ -89,8 +89,8 @@ def test_worker_processes_store_the_same_validators(tmp_path: Path) -> None:
         from tracker.core import index
         index._FORK_BATCH = 4
         forked = []
-        real = index.SeriesIndex._build_forked
-        index.SeriesIndex._build_forked = lambda s, v, *a: forked.append(len(v)) or real(s, v, *a)
+        real = index.SeriesIndex._submit
+        index.SeriesIndex._submit = lambda s, v, *a: forked.append(len(v)) or real(s, v, *a)
         found = Tracker(sys.argv[2], git=False).find(type="model_version", where="tags.i >= 0")
         print(json.dumps({"found": len(found), "forked": sum(forked)}))
         """

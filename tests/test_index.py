@@ -322,8 +322,8 @@ def test_many_new_local_versions_are_read_by_worker_processes(tmp_path):
         from tracker.core import index
         index._FORK_BATCH = 4
         forked = []
-        real = index.SeriesIndex._build_forked
-        index.SeriesIndex._build_forked = lambda s, v, *a: forked.append(len(v)) or real(s, v, *a)
+        real = index.SeriesIndex._submit
+        index.SeriesIndex._submit = lambda s, v, *a: forked.append(len(v)) or real(s, v, *a)
         t = Tracker(sys.argv[2], git=False)
         found = t.find(type="model_version", where="tags.status = 's1'")
         print(json.dumps({"found": [r.version for r in found], "forked": forked}))

@@ -98,29 +98,36 @@ def _sections(
     snapshot when its stamp is the listed one (None: some file must be read)."""
     if not isinstance(files, dict):
         return None
-    found: dict[str, list[tuple[str, Any, Any]]] = {kind: [] for kind in paths.KEY_KINDS}
+    found: dict[str, list[tuple[str, Any, dict[str, Any]]]] = {k: [] for k in paths.KEY_KINDS}
     for rel, entry in listing.items():
         kind, _, name = rel.partition("/")
-        if kind not in found or "/" in name or not name.endswith(".yaml"):
+        keys = found.get(kind)
+        if keys is None or not name.endswith(".yaml") or "/" in name:
             continue
         cached = files.get(rel)
-        if not _plain(cached) or cached.get("stamp") != entry.stamp:
+        if type(cached) is not dict or cached.get("stamp") != entry.stamp:
             return None
-        doc = cached["doc"]
-        key = paths.decode(name[: -len(".yaml")])
-        if not isinstance(doc, dict) or doc.get("key") != key or "value" not in doc:
+        doc = cached.get("doc")
+        if type(doc) is not dict or "whole" in cached or cached.get("yaml"):
+            return None
+        key = paths.decode(name[:-5])
+        if doc.get("key") != key or "value" not in doc:
             return None  # the general read names the problem (KeyCollision, CorruptFile)
-        found[kind].append((key, doc["value"], cached))
+        keys.append((key, doc["value"], cached))
     out: dict[str, dict[str, Any]] = {}
     for kind, keys in found.items():
-        keys.sort(key=lambda k: k[0])
-        out[kind] = {}
+        keys.sort(key=_first)
+        out[kind] = section = {}
         for key, value, cached in keys:
-            out[kind][key] = value
+            section[key] = value
             for tkind in _TYPED:
                 for path in cached.get(tkind) or ():
-                    if not isinstance(path, list) or not path:
+                    if type(path) is not list or not path:
                         return None
                     if path[0] == "value":
                         typed.setdefault(tkind, []).append([kind, key, *path[1:]])
     return out
+
+
+def _first(item: tuple[str, Any, Any]) -> str:
+    return item[0]

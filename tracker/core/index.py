@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from tracker.core.changes import parse, window
@@ -114,6 +114,7 @@ class SeriesIndex:
         self.fingerprints = store.fingerprints(rtype, rid)  # validators (tracker.store)
         self._pool: ProcessPoolExecutor | None = None
         self._nworkers = 1
+        self._ramped = False  # the first chunk walked reads in growing batches, later ones not
         self.saved = 0  # chunks written (for tests and benchmarks)
 
     # -- the walk ----------------------------------------------------------------------------
@@ -186,8 +187,13 @@ class SeriesIndex:
             sum(1 for v in versions if v in suspects or (str(v) not in entries and not listed))
         )
         parallel = self.store.read_parallelism
+        # 1, 2, 4, ... in the walk's first chunk (a walk stopped early by ``limit`` reads little
+        # ahead); whole batches after it
+        batches = list(_batches(versions, 512 if parallel <= 1 else parallel, not self._ramped))
+        self._ramped = True
+        ahead: list[Future[Built]] | None = None  # the next batch's new versions, being read
         try:
-            for batch in _batches(versions, 1024 if parallel <= 1 else parallel):
+            for i, batch in enumerate(batches):
                 unknown = [v for v in batch if str(v) not in entries or v in suspects]
                 new = [v for v in unknown if str(v) not in entries] if listed else []
                 old = [v for v in unknown if str(v) in entries] if listed else unknown
@@ -198,7 +204,11 @@ class SeriesIndex:
                     if checked[v] is None or stored_validator(entries, v) != checked[v]
                 ]
                 built = self._build_many(stale)
-                built.update(self._build_many(new, listed=True))  # validator from the read
+                reading, ahead = ahead, None
+                if listed and i + 1 < len(batches):  # workers read on while this one is tested
+                    ahead = self._read_ahead([v for v in batches[i + 1] if str(v) not in entries])
+                # the validator of a new version comes from its read (listed)
+                built.update(_gather(reading) if reading else self._build_many(new, listed=True))
                 for v in batch:
                     name = str(v)
                     cand: Candidate | None
@@ -322,7 +332,7 @@ class SeriesIndex:
         one = self._listed_one if listed else self._one
         parallel = self.store.read_parallelism
         if parallel <= 1:  # CPU-bound parsing: worker processes, not threads
-            if len(versions) >= _FORK_BATCH and (self._pool is not None or _workers() > 1):
+            if self._forks(versions):
                 return self._build_forked(versions, listed)
             return {v: one(v) for v in versions}
         if len(versions) < 2:
@@ -341,7 +351,22 @@ class SeriesIndex:
         listing, validator = got
         return (*self.entry(version, listing), validator)
 
+    def _forks(self, versions: list[int]) -> bool:
+        """Whether to read these versions in worker processes (many, local, fork is safe)."""
+        return (
+            self.store.read_parallelism <= 1
+            and len(versions) >= _FORK_BATCH
+            and (self._pool is not None or _workers() > 1)
+        )
+
+    def _read_ahead(self, versions: list[int]) -> list[Future[Built]] | None:
+        """Start reading new versions in the workers (None: not worth forking for)."""
+        return self._submit(versions, True) if self._forks(versions) else None
+
     def _build_forked(self, versions: list[int], listed: bool) -> Built:
+        return _gather(self._submit(versions, listed))
+
+    def _submit(self, versions: list[int], listed: bool) -> list[Future[Built]]:
         """Many new versions on a local disk (the first find after a burst): read them in forked
         worker processes, one slice each (parsing is CPU-bound; threads would share one core)."""
         global _FORKED_BUILD
@@ -351,15 +376,14 @@ class SeriesIndex:
             self._pool = ProcessPoolExecutor(self._nworkers, mp_context=context)
         _FORKED_BUILD = self  # read by the workers forked from here on (the pool forks lazily)
         step = -(-len(versions) // self._nworkers)
-        slices = [(versions[i : i + step], listed) for i in range(0, len(versions), step)]
-        out: Built = {}
-        for part in self._pool.map(_forked_build, slices):
-            out.update(part)
-        return out
+        return [
+            self._pool.submit(_forked_build, (versions[i : i + step], listed))
+            for i in range(0, len(versions), step)
+        ]
 
     def close(self) -> None:
         if self._pool is not None:
-            self._pool.shutdown()
+            self._pool.shutdown(cancel_futures=True)  # a walk left early: what was read ahead
             self._pool = None
 
     def _save(
@@ -391,9 +415,17 @@ def _forked_build(job: tuple[list[int], bool]) -> Built:
     return {v: one(v) for v in versions}
 
 
-def _batches(items: list[int], cap: int) -> Iterator[list[int]]:
-    """1, 2, 4, ... items up to ``cap``: a walk stopped early (``limit``) read little ahead."""
-    start, size = 0, 1
+def _gather(parts: list[Future[Built]]) -> Built:
+    out: Built = {}
+    for part in parts:
+        out.update(part.result())
+    return out
+
+
+def _batches(items: list[int], cap: int, ramp: bool = True) -> Iterator[list[int]]:
+    """1, 2, 4, ... items up to ``cap`` (``ramp``: a walk stopped early by ``limit`` read
+    little ahead), else ``cap`` at a time."""
+    start, size = 0, 1 if ramp else cap
     while start < len(items):
         yield items[start : start + size]
         start += size

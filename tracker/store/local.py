@@ -218,16 +218,14 @@ class LocalStore(Store):
                 raise CorruptFile(f"{full}: not a regular file (a FIFO, device or socket)")
             if st.st_size > MAX_READ:
                 raise too_large(full)
-            os.set_blocking(fd, True)
-        except BaseException:
-            os.close(fd)
-            raise
-        with open(fd, "rb", buffering=0) as fh:
-            # read(n) allocates n bytes up front: ask for what fstat saw (plus one, to notice a
-            # file that grew meanwhile), and only then for the rest, still bounded
-            data = fh.read(st.st_size + 1) or b""
+            # straight from the descriptor (a file object would fstat it again; O_NONBLOCK
+            # does nothing to a regular file). read(n) allocates n bytes up front: ask for what
+            # fstat saw, plus one to notice a file that grew meanwhile, then for the rest
+            data = os.read(fd, st.st_size + 1)
             if len(data) > st.st_size:
-                data += fh.read(MAX_READ + 1 - len(data)) or b""
+                data += _read_up_to(fd, MAX_READ + 1 - len(data))
+        finally:
+            os.close(fd)
         if len(data) > MAX_READ:
             raise too_large(full)
         return data
@@ -591,6 +589,18 @@ def _open_plain(full: str) -> int | None:
         if exc.errno == errno.ELOOP:
             raise CorruptFile(f"{full}: a symbolic link (the store never writes one)") from None
         raise _store_error("read", full, exc) from exc
+
+
+def _read_up_to(fd: int, limit: int) -> bytes:
+    """What is left of a file, at most ``limit`` bytes (a file that grew while being read)."""
+    parts, got = [], 0
+    while got < limit:
+        part = os.read(fd, min(limit - got, 1 << 20))
+        if not part:
+            break
+        parts.append(part)
+        got += len(part)
+    return b"".join(parts)
 
 
 def _scan(folder: str) -> list[os.DirEntry[str]]:
