@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import time
 import uuid
 from typing import Any, ClassVar
 
@@ -154,9 +155,11 @@ class StoreContract:
             store.write(f"{V}/{rel}", b"1")
         kinds = ("tags", "metadata", "attrs", "metrics")
         found, stamps = store.list_version_stamped(V, kinds)
-        assert found == store.list_version(V, kinds)
-        assert {"tags/a.yaml", "metrics/loss/c1.tsv", "snapshot.json"} <= set(found)
         resource = stamps["resource.yaml"]
+        assert found == {"resource.yaml": resource, **store.list_version(V, kinds)}
+        assert {"tags/a.yaml", "metrics/loss/c1.tsv", "snapshot.json", "resource.yaml"} <= set(
+            found
+        )
         assert resource is not None and resource.stamp == store.stat(f"{V}/resource.yaml").stamp  # type: ignore[union-attr]
         assert set(kinds) <= set(stamps)
         assert stamps["metadata"] is None  # a folder that does not exist
@@ -166,6 +169,25 @@ class StoreContract:
             assert stamps["tags"] == store.stat(f"{V}/tags")
             assert stamps["metrics/loss"] is not None and stamps["metrics/loss"].is_dir
             assert [stamps[k] is not None for k in kinds] == [True, False, False, True]
+
+    def test_a_folder_whose_stamp_the_caller_holds_is_not_scanned(self, store: Store) -> None:
+        for rel in ("resource.yaml", "tags/a.yaml", "attrs/b.yaml"):
+            store.write(f"{V}/{rel}", b"1")
+        kinds = ("tags", "attrs")
+        time.sleep(0.05)  # past the clock tick of those writes (snapshots wait RACY_SECONDS)
+        _, stamps = store.list_version_stamped(V, kinds)
+        held = {k: [e.mtime_ns, e.ino] for k in kinds if (e := stamps[k]) is not None}
+        found, _ = store.list_version_stamped(V, kinds, {"tags": held.get("tags", [0, 0])})
+        if not store.folder_stamps:  # nothing vouches for a folder: everything is listed
+            assert {"tags/a.yaml", "attrs/b.yaml"} <= set(found)
+            return
+        assert "tags/a.yaml" not in found and "attrs/b.yaml" in found
+        store.write(f"{V}/tags/c.yaml", b"2")  # the folder changed: its old stamp vouches for none
+        found, _ = store.list_version_stamped(V, kinds, {"tags": held["tags"]})
+        assert {"tags/a.yaml", "tags/c.yaml"} <= set(found)
+        store.remove(f"{V}/tags/c.yaml")
+        found, _ = store.list_version_stamped(V, kinds, {"tags": held["tags"], "metrics": [1, 2]})
+        assert "tags/a.yaml" in found and "tags/c.yaml" not in found
 
     # -- size bound ------------------------------------------------------------------------------
     def test_a_file_over_the_size_bound_is_refused_unread(

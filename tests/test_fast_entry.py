@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from tracker import Tracker
 from tracker.core.resource import Resource
 from tracker.store import paths
 from tracker.store.jsonform import from_json
+from tracker.store.local import LocalStore
 
 UTC = dt.timezone.utc
 WHEN = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
@@ -171,3 +174,86 @@ def test_find_stores_entries_that_decode_to_the_records(t: Tracker, tmp_path: Pa
         stored = json.loads(body[a : a + n])["r"]
         want = fresh._query.live_record(Resource("model_version", "m", int(v)))
         assert from_json(stored, "test") == want
+
+
+# -- folders the snapshot vouches for (not scanned by the first find) -----------------------------
+def age(folder: Path, seconds: float = 10.0) -> None:
+    past = time.time() - seconds
+    os.utime(folder, (past, past))
+
+
+def snapshot_of(t: Tracker, v: int) -> dict[str, Any]:
+    vdir = Path(t.url) / paths.version_dir("model_version", "m", v)
+    return dict(json.loads((vdir / paths.SNAPSHOT).read_text()))
+
+
+def first_read(t: Tracker, v: int, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, list[str]]:
+    """What the first find reads of version ``v`` (decoded), and which folders it scanned."""
+    scanned: list[str] = []
+    real = LocalStore._scan_kind
+    monkeypatch.setattr(
+        LocalStore,
+        "_scan_kind",
+        lambda s, vdir, kind, out: scanned.append(kind) or real(s, vdir, kind, out),
+    )
+    reader = Tracker(t.url, git=False)
+    record, text, _ = reader._query._index("model_version", "m", v)._listed_one(v)
+    monkeypatch.undo()
+    return (record if record is not None else decoded(text)), scanned
+
+
+def test_folders_unchanged_since_the_snapshot_are_not_scanned(
+    t: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = t.create_resource("m", type="model_version")
+    t.log_tags(r, {"status": "STAGED", "n": 1})
+    t.log_metadata(r, "eval", {"at": WHEN})
+    vdir = Path(t.url) / paths.version_dir("model_version", "m", 1)
+    age(vdir / "tags")
+    age(vdir / "metadata")
+    t.clean_resource(r)  # writes attrs now: that folder is too recent to vouch for
+    folders = snapshot_of(t, 1)["folders"]
+    assert set(folders) == {"tags", "metadata"}
+    assert folders["tags"] == [os.lstat(vdir / "tags").st_mtime_ns, os.lstat(vdir / "tags").st_ino]
+    got, scanned = first_read(t, 1, monkeypatch)
+    assert "tags" not in scanned and "metadata" not in scanned and "attrs" in scanned
+    assert got == Tracker(t.url, git=False)._query.live_record(r)
+    assert got["tags"] == {"n": 1, "status": "STAGED"} and got["metadata"]["eval"]["at"] == WHEN
+    # a key written after the snapshot changes the folder's stamp: it is scanned again
+    t.log_tag(r, "status", "DEPLOYED")
+    t.log_tag(r, "extra", True)
+    got, scanned = first_read(t, 1, monkeypatch)
+    assert "tags" in scanned
+    assert got["tags"] == {"extra": True, "n": 1, "status": "DEPLOYED"}
+    # and a deleted one too (its file is gone, the snapshot still holds it)
+    t.clean_resource(r)
+    age(vdir / "tags", 20)
+    t.delete_tag(r, "extra")
+    got, scanned = first_read(t, 1, monkeypatch)
+    assert "tags" in scanned and got["tags"] == {"n": 1, "status": "DEPLOYED"}
+
+
+def test_a_folder_held_in_part_or_changed_just_before_is_not_vouched_for(t: Tracker) -> None:
+    r = t.create_resource("m", type="model_version")
+    t.log_tag(r, "big", "x" * 70_000)  # larger than a snapshot entry: stays in its file only
+    t.log_metadata(r, "recent", 1)
+    vdir = Path(t.url) / paths.version_dir("model_version", "m", 1)
+    age(vdir / "tags")
+    t.clean_resource(r)
+    snap = snapshot_of(t, 1)
+    assert "tags/big.yaml" not in snap["files"] and "metadata/recent.yaml" in snap["files"]
+    assert "tags" not in snap.get("folders", {}) and "metadata" not in snap.get("folders", {})
+    record = same(t, r)
+    assert record is not None and len(record["tags"]["big"]) == 70_000
+
+
+def test_a_snapshot_s_folder_stamps_are_ignored_where_the_store_has_none(s3_backend: Any) -> None:
+    t = s3_backend.make()
+    r = t.create_resource("m", type="model_version")
+    t.log_tag(r, "status", "DEPLOYED")
+    t.clean_resource(r)
+    snap = json.loads(t._session.store.read(paths.snapshot_file("model_version", "m", 1)))
+    assert "folders" not in snap  # object stores have no folder stamps to vouch with
+    assert [x.version for x in t.find(type="model_version", where="tags.status = 'DEPLOYED'")] == [
+        1
+    ]

@@ -33,13 +33,16 @@ def entry_json(
     snapshot: dict[str, Any],
     listing: dict[str, Entry],
     metrics: dict[str, Any],
+    unscanned: frozenset[str] = frozenset(),
 ) -> str | None:
     """The JSON text ``to_json`` would give for the version's flat record (see
     :meth:`tracker.core.query.Query.flat`), or None where the general read must decide.
 
     ``listing``: the version's files (as :meth:`tracker.store.base.Store.list_version` gives
     them), whose stamps each key file's snapshot entry must carry; ``metrics``: the last value
-    per metric key, read from the same listing."""
+    per metric key, read from the same listing; ``unscanned``: kinds whose folders were found
+    unchanged since the snapshot listed them (not in ``listing``: every key file of theirs that
+    the snapshot holds is theirs, see :func:`tracker.store.base.folder_unchanged`)."""
     resource = snapshot.get("resource")
     if not _plain(resource) or not isinstance(resource["doc"], dict):
         return None
@@ -50,7 +53,7 @@ def entry_json(
     record: dict[str, Any] = {"ref": ref, "type": key[0], "id": key[1], "version": key[2]}
     for field in _FROM_RESOURCE:
         record[field] = rdoc.get(field)
-    sections = _sections(snapshot.get("files"), listing, typed)
+    sections = _sections(snapshot.get("files"), listing, unscanned, typed)
     if sections is None:
         return None
     record.update(sections)
@@ -92,20 +95,25 @@ def _plain(entry: Any) -> TypeGuard[dict[str, Any]]:
 
 
 def _sections(
-    files: Any, listing: dict[str, Entry], typed: dict[str, list[list[Any]]]
+    files: Any,
+    listing: dict[str, Entry],
+    unscanned: frozenset[str],
+    typed: dict[str, list[list[Any]]],
 ) -> dict[str, dict[str, Any]] | None:
     """``{kind: {key: value in JSON form}}`` for the key kinds, each key file taken from the
-    snapshot when its stamp is the listed one (None: some file must be read)."""
+    snapshot when its stamp is the listed one, or when its kind's folder is unscanned
+    (unchanged); None: some file must be read."""
     if not isinstance(files, dict):
         return None
     found: dict[str, list[tuple[str, Any, dict[str, Any]]]] = {k: [] for k in paths.KEY_KINDS}
-    for rel, entry in listing.items():
+    held = [(rel, None) for rel in files if rel.partition("/")[0] in unscanned]
+    for rel, entry in [*listing.items(), *held]:
         kind, _, name = rel.partition("/")
         keys = found.get(kind)
         if keys is None or not name.endswith(".yaml") or "/" in name:
             continue
         cached = files.get(rel)
-        if type(cached) is not dict or cached.get("stamp") != entry.stamp:
+        if type(cached) is not dict or (entry is not None and cached.get("stamp") != entry.stamp):
             return None
         doc = cached.get("doc")
         if type(doc) is not dict or "whole" in cached or cached.get("yaml"):

@@ -35,7 +35,7 @@ import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -72,13 +72,19 @@ class Build(Protocol):
         version's listing when the caller has one (no second listing)."""
 
 
+# lists a version for a reader: ``lister(unchanged)`` -> (listing, kinds not scanned), where
+# ``unchanged`` holds folder stamps from the version's snapshot (Fingerprints.listed)
+Lister = Callable[[Mapping[str, Any] | None], tuple[dict[str, Entry], frozenset[str]]]
+
+
 class BuildEntry(Protocol):
     def __call__(
-        self, version: int, listing: dict[str, Entry] | None = None
+        self, version: int, lister: Lister | None = None
     ) -> tuple[dict[str, Any] | None, str]:
         """A version read anew for its entry: ``(record or None, the record's JSON form)``;
         a None record with JSON text means "not decoded" (parsed when a test needs it),
-        ``(None, "null")`` deleted or not there."""
+        ``(None, "null")`` deleted or not there. ``lister``: how to list it, when the
+        caller takes the validator from that listing."""
 
 
 ENTRY_MAX = 64 * 1024  # JSON bytes of one version's record; larger ones are not indexed
@@ -102,7 +108,9 @@ class SeriesIndex:
         entry (default: ``build``'s record encoded); ``write=False`` stores no chunk (a reader
         that must write nothing)."""
         self.store, self.rtype, self.rid, self.top, self.build = store, rtype, rid, top, build
-        self.entry: BuildEntry = entry or (lambda v, listing=None: built_entry(build(v, listing)))
+        self.entry: BuildEntry = entry or (
+            lambda v, lister=None: built_entry(build(v, lister(None)[0] if lister else None))
+        )
         self.write = write
         self.window = window(store)
         self.now = time.time()
@@ -344,12 +352,21 @@ class SeriesIndex:
         return (*self.entry(version), _OF)
 
     def _listed_one(self, version: int) -> tuple[dict[str, Any] | None, str, Any]:
-        got = self.fingerprints.listed(version)
-        if got is None:  # the store cannot: validator first, then the read
+        if not self.fingerprints.from_listing:  # the store cannot: validator, then the read
             validator = self.fingerprints.of([version])[version]
             return (*self.entry(version), validator)
-        listing, validator = got
-        return (*self.entry(version, listing), validator)
+        validators: list[Any] = []
+
+        def lister(unchanged: Mapping[str, Any] | None) -> tuple[dict[str, Entry], frozenset[str]]:
+            got = self.fingerprints.listed(version, unchanged)
+            if got is None:
+                raise TrackerError(f"{self.store.url}: a listing gave no validator")
+            validators.append(got[1])
+            return got[0], got[2]
+
+        record, text = self.entry(version, lister)
+        # the first listing's (the older, if the builder listed twice); none: not stored
+        return record, text, validators[0] if validators else None
 
     def _forks(self, versions: list[int]) -> bool:
         """Whether to read these versions in worker processes (many, local, fork is safe)."""

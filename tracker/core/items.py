@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import json
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -22,6 +23,7 @@ from tracker.errors import CorruptFile, KeyCollision, UnsupportedValue
 from tracker.store import Store, paths
 from tracker.store.base import MAX_READ, Entry
 from tracker.store.codec import dump_record, loads, to_plain
+from tracker.store.fingerprints import RACY_SECONDS
 from tracker.store.jsonform import from_json, to_json
 
 SNAPSHOT = paths.SNAPSHOT
@@ -148,6 +150,16 @@ class Items:
         """The version's snapshot as JSON gives it (``{"files": {}}`` without a usable one)."""
         return self._snapshot(vdir, listing.get(SNAPSHOT))
 
+    def read_snapshot(self, vdir: str) -> dict[str, Any] | None:
+        """The version's snapshot read before its listing (a reader that lets the snapshot's
+        folder stamps spare it scans); None without a usable one. Not remembered."""
+        path = paths.join(vdir, SNAPSHOT)
+        try:
+            data = self.store.read(path)
+            return None if data is None else parse_snapshot(data, path)
+        except CorruptFile:  # derived data: unusable is a miss
+            return None
+
     def resource_doc(self, vdir: str, listing: dict[str, Entry]) -> dict[str, Any] | None:
         """The version's ``resource.yaml`` as the snapshot holds it (None without one): saves
         a YAML parse, which costs more than the rest of a closed version's read."""
@@ -217,16 +229,26 @@ class Items:
         """(Re)write ``snapshot.json``: every YAML file of ``kinds`` with its stamp, and the
         (immutable) ``resource`` document. Incremental: only files changed since the previous
         snapshot (and not written by us) are read."""
-        docs = self._docs(vdir, kinds, self.listing(vdir, kinds), fresh=False)
+        started = time.time_ns()
+        if self.store.folder_stamps:  # each folder's stamp taken before its scan
+            listing, stamps = self.store.list_version_stamped(vdir, kinds)
+        else:
+            listing, stamps = self.listing(vdir, kinds), {}
+        docs = self._docs(vdir, kinds, listing, fresh=False)
         files = []  # each entry serialised once: its size decides, its text is reused
         total = 0
+        held: set[str] = set()
         for rel, (e, doc) in docs.items():
             text = json.dumps({"stamp": e.stamp, **to_json(doc)}, ensure_ascii=False)
             if len(text) > SNAPSHOT_ENTRY_MAX or total + len(text) > SNAPSHOT_MAX:
                 continue  # large values stay in their key file only: a reader reads it there
             files.append(f"{json.dumps(rel, ensure_ascii=False)}: {text}")
             total += len(text)
+            held.add(rel)
         data = f'{{"written_at": "{now().isoformat()}", "files": {{{", ".join(files)}}}'
+        folders = _whole_folders(kinds, listing, stamps, held, started)
+        if folders:
+            data += f', "folders": {json.dumps(folders)}'
         if resource is not None:
             data += f', "resource": {json.dumps(to_json(resource), ensure_ascii=False)}'
         data += "}"
@@ -235,6 +257,36 @@ class Items:
         entry = self.store.write(path, encoded)
         if entry is not None:
             self._remember(path, entry.stamp, encoded)
+
+
+def _whole_folders(
+    kinds: tuple[str, ...],
+    listing: dict[str, Entry],
+    stamps: dict[str, Entry | None],
+    held: set[str],
+    started: int,
+) -> dict[str, list[int]]:
+    """``{kind: [mtime_ns, ino]}`` of the folders the snapshot holds whole (every key file in
+    it) and that had not changed for ``RACY_SECONDS`` before this listing began: a later change
+    in one of them cannot share the clock tick of its stamp, so a reader that finds the folder
+    with that stamp may take its files from the snapshot without listing it."""
+    out: dict[str, list[int]] = {}
+    for kind in kinds:
+        entry = stamps.get(kind)
+        if entry is None or not entry.is_dir or entry.mtime_ns <= 0:
+            continue
+        if started - entry.mtime_ns < RACY_SECONDS * 1e9:
+            continue
+        prefix = kind + "/"
+        if all(rel in held for rel in listing if rel.startswith(prefix) and _key_file(rel)):
+            out[kind] = [entry.mtime_ns, entry.ino]
+    return out
+
+
+def _key_file(rel: str) -> bool:
+    """A YAML file directly under its kind's folder (what the snapshot holds)."""
+    name = rel.partition("/")[2]
+    return "/" not in name and name.endswith(".yaml")
 
 
 def _checked(doc: Any, kind: str, name: str, where: str) -> Any:

@@ -17,7 +17,7 @@ from tracker.core.expr import parse, parse_order
 from tracker.core.exprtree import OrderKey, order_records
 from tracker.core.fast_entry import entry_json
 from tracker.core.fields import RESOURCES, RUNS, Presence, check_static, did_you_mean, suggest
-from tracker.core.index import Candidate, Gone, SeriesIndex, built_entry
+from tracker.core.index import Candidate, Gone, Lister, SeriesIndex, built_entry
 from tracker.core.items import Items, values
 from tracker.core.metrics import Metrics
 from tracker.core.progress import progress_iter
@@ -109,26 +109,35 @@ class Query:
         return None if doc is None else self.flat(res, doc, items, listing)
 
     def live_entry(
-        self, res: Resource, listing: dict[str, Entry] | None = None
+        self, res: Resource, lister: Lister | None = None
     ) -> tuple[dict[str, Any] | None, str]:
         """A version's record for the query index: ``(None, its JSON form)`` when its snapshot
         covers it (:mod:`tracker.core.fast_entry`: nothing decoded), else ``(record, JSON)``
-        as :meth:`live_record` reads it (``(None, "null")``: deleted or not there)."""
+        as :meth:`live_record` reads it (``(None, "null")``: deleted or not there).
+
+        ``lister(unchanged)`` lists the version for the caller (who takes its validator from
+        the same calls); the snapshot is read first, so folders it vouches for
+        (``"folders"``) are not scanned."""
         vdir = paths.version_dir(res.type, res.id, res.version)
-        if listing is None:
+        snap: dict[str, Any] | None = None
+        spared: frozenset[str] = frozenset()
+        if lister is not None:
+            snap = self.items.read_snapshot(vdir)
+            folders = snap.get("folders") if snap is not None else None
+            listing, spared = lister(folders if isinstance(folders, dict) else None)
+        else:
             listing = self.items.listing(vdir, _LISTED)
         if paths.SNAPSHOT in listing:
+            if snap is None:
+                snap = self.items.parsed_snapshot(vdir, listing)
             last = self.metrics.last_values(res.key, listing) if _has_metrics(listing) else {}
-            text = entry_json(
-                res.ref,
-                res.key,
-                self.items.parsed_snapshot(vdir, listing),
-                listing,
-                {k: v["value"] for k, v in last.items()},
-            )
+            values = {k: v["value"] for k, v in last.items()}
+            text = entry_json(res.ref, res.key, snap, listing, values, spared)
             # resource.yaml afresh, as every lookup by ref: a tombstone hides the version
             if text is not None and self.resources.unmarked(*res.key):
                 return None, text
+        if spared and lister is not None:  # the general read needs every folder listed
+            listing, _ = lister(None)
         return built_entry(self.live_record(res, listing=listing))
 
     def flat(
@@ -175,7 +184,7 @@ class Query:
             rid,
             top,
             lambda v, listing=None: self.live_record(Resource(rtype, rid, v), listing=listing),
-            lambda v, listing=None: self.live_entry(Resource(rtype, rid, v), listing=listing),
+            lambda v, lister=None: self.live_entry(Resource(rtype, rid, v), lister),
             write=self.session.write_caches,  # False: a reader that writes nothing (`tracker ui`)
         )
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -106,6 +106,9 @@ class Store(ABC):
     # what readers may assume, so that core plans its reads by cost, never by backend name:
     settle_seconds = 30.0  # a change may stay unseen this long (listing lag, skewed clocks)
     read_parallelism = 16  # reads worth issuing at once (latency-bound: object stores)
+    # a folder's stamp (mtime, inode) changes whenever a file in it is created, replaced or
+    # removed, so an unchanged stamp vouches for its listing (see folder_unchanged)
+    folder_stamps = False
 
     def fingerprints(self, rtype: str, rid: str) -> Fingerprints:
         """Validators of the versions of series ``rtype/rid`` for the query index."""
@@ -189,13 +192,17 @@ class Store(ABC):
         return self.walk(vdir)
 
     def list_version_stamped(
-        self, vdir: str, kinds: tuple[str, ...]
+        self, vdir: str, kinds: tuple[str, ...], unchanged: Mapping[str, Any] | None = None
     ) -> tuple[dict[str, Entry], dict[str, Entry | None]]:
-        """:meth:`list_version` plus the stamps a local validator is made of (see
-        :class:`tracker.store.fingerprints.LocalFingerprints`), each taken before what it covers
-        was listed: ``resource.yaml``, each of ``kinds`` (None: missing) and, for a kind of
-        series (``metrics``), each ``<kind>/<key>`` folder. A backend where listing a folder
-        also gives its stamp saves a call per folder; the default stats first, then lists."""
+        """:meth:`list_version` (with ``resource.yaml``'s entry) plus the stamps a local
+        validator is made of (see :class:`tracker.store.fingerprints.LocalFingerprints`), each
+        taken before what it covers was listed: ``resource.yaml``, each of ``kinds`` (None:
+        missing) and, for a kind of series (``metrics``), each ``<kind>/<key>`` folder.
+
+        ``unchanged``: folder stamps the caller holds the listing of (``{kind: [mtime_ns,
+        ino]}``, from a snapshot); a kind whose folder still has that stamp
+        (:func:`folder_unchanged`) is not scanned, and its files are not in the listing. Only
+        where :attr:`folder_stamps` is true. The default stats first, then lists."""
         resource = self.stat(f"{vdir}/{paths.RESOURCE_FILE}")
         stamps: dict[str, Entry | None] = {paths.RESOURCE_FILE: resource}
         for kind in kinds:
@@ -204,7 +211,12 @@ class Store(ABC):
             if spec is not None and spec.rule == paths.SERIES:
                 for e in self.list(f"{vdir}/{kind}", detail=True):
                     stamps[f"{kind}/{e.name}"] = e
-        return self.list_version(vdir, kinds), stamps
+        skip = skipped(self, kinds, stamps, unchanged)
+        listing = self.list_version(vdir, tuple(k for k in kinds if k not in skip))
+        listing = {rel: e for rel, e in listing.items() if rel.partition("/")[0] not in skip}
+        if resource is not None:
+            listing.setdefault(paths.RESOURCE_FILE, resource)
+        return listing, stamps
 
     def sha256(self, path: str) -> str | None:
         """The hex sha256 of a stored file (None when missing), streamed, never held whole."""
@@ -262,3 +274,33 @@ class Store(ABC):
 
 SYMLINK = "symlink"
 SPECIAL_FILE = "special-file"
+
+
+def folder_unchanged(entry: Entry | None, recorded: Any) -> bool:
+    """Whether a folder's current entry has the stamp ``[mtime_ns, ino]`` a snapshot recorded
+    for it (recorded only when the folder had not changed for a while before its listing, so
+    a change after that listing cannot share its clock tick; see ``snapshot.json``)."""
+    return (
+        entry is not None
+        and entry.is_dir
+        and entry.mtime_ns > 0
+        and isinstance(recorded, list)
+        and recorded == [entry.mtime_ns, entry.ino]
+    )
+
+
+def skipped(
+    store: Store,
+    kinds: tuple[str, ...],
+    stamps: Mapping[str, Entry | None],
+    unchanged: Mapping[str, Any] | None,
+) -> frozenset[str]:
+    """The kinds :meth:`Store.list_version_stamped` does not scan: folders a snapshot holds
+    (``paths.SNAPSHOT_KINDS``) whose stamps are unchanged."""
+    if not unchanged or not store.folder_stamps:
+        return frozenset()
+    return frozenset(
+        k
+        for k in kinds
+        if k in paths.SNAPSHOT_KINDS and folder_unchanged(stamps.get(k), unchanged.get(k))
+    )

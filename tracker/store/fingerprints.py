@@ -14,11 +14,12 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from tracker.store import paths
-from tracker.store.base import Entry
+from tracker.store.base import Entry, skipped
 
 if TYPE_CHECKING:
     from tracker.store.base import Store
@@ -27,6 +28,7 @@ RACY_SECONDS = 3.0
 SERIES_WALK = 50  # more unknown versions than this: one listing of the series beats one each
 
 Validator = list[Any] | None
+Listed = tuple[dict[str, Entry], Validator, frozenset[str]]  # listing, validator, not scanned
 
 
 def etag_validator(files: list[tuple[str, Entry]]) -> Validator:
@@ -63,10 +65,11 @@ class Fingerprints:
             listed = list(pool.map(self._version_files, versions))
         return {v: etag_validator(files) for v, files in zip(versions, listed, strict=True)}
 
-    def listed(self, version: int) -> tuple[dict[str, Entry], Validator] | None:
-        """The version's listing (:meth:`~tracker.store.base.Store.list_version` of its item
-        kinds) with its validator made from the same calls, or None where a validator cannot
-        come from a listing (object stores: the caller takes :meth:`of` first, then reads)."""
+    def listed(self, version: int, unchanged: Mapping[str, Any] | None = None) -> Listed | None:
+        """The version's listing (:meth:`~tracker.store.base.Store.list_version_stamped` of
+        its item kinds; ``unchanged``: folder stamps from its snapshot) with its validator made
+        from the same calls and the kinds not scanned (their folders unchanged), or None where
+        a validator cannot come from a listing (object stores: :meth:`of` first, then reads)."""
         return None
 
     def _version_files(self, version: int) -> list[tuple[str, Entry]]:
@@ -99,13 +102,15 @@ class LocalFingerprints(Fingerprints):
     def of(self, versions: list[int]) -> dict[int, Validator]:
         return {v: self.version(v) for v in versions}
 
-    def listed(self, version: int) -> tuple[dict[str, Entry], Validator] | None:
+    def listed(self, version: int, unchanged: Mapping[str, Any] | None = None) -> Listed | None:
         """A new version read once: the ``lstat`` of each folder before its scan is both the
         link check and the validator (no second round of ``stat`` calls)."""
         vdir = paths.version_dir(self.rtype, self.rid, version)
-        listing, stamps = self.store.list_version_stamped(vdir, tuple(paths.ITEM_KINDS))
+        kinds = tuple(paths.ITEM_KINDS)
+        listing, stamps = self.store.list_version_stamped(vdir, kinds, unchanged)
         metrics = [e for rel, e in stamps.items() if rel.startswith(paths.METRICS + "/") and e]
-        return listing, _validator(stamps, metrics, time.time_ns())
+        validator = _validator(stamps, metrics, time.time_ns())
+        return listing, validator, skipped(self.store, kinds, stamps, unchanged)
 
     def version(self, version: int) -> Validator:
         vdir = paths.version_dir(self.rtype, self.rid, version)

@@ -16,8 +16,9 @@ import os
 import re
 import shutil
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 from tracker.errors import CorruptFile, StoreError
 from tracker.store import paths
@@ -30,6 +31,7 @@ from tracker.store.base import (
     Entry,
     Progress,
     Store,
+    skipped,
     too_large,
 )
 from tracker.store.fingerprints import Fingerprints, LocalFingerprints
@@ -64,6 +66,7 @@ class LocalStore(Store):
     is_local = True
     settle_seconds = 5.0  # one machine's clock; mtimes are exact
     read_parallelism = 1  # syscall-bound: threads would share one core
+    folder_stamps = True  # every write renames into its folder (see Store.folder_stamps)
 
     def fingerprints(self, rtype: str, rid: str) -> Fingerprints:
         return LocalFingerprints(self, rtype, rid)
@@ -447,20 +450,22 @@ class LocalStore(Store):
         return out
 
     def list_version_stamped(
-        self, vdir: str, kinds: tuple[str, ...]
+        self, vdir: str, kinds: tuple[str, ...], unchanged: Mapping[str, Any] | None = None
     ) -> tuple[dict[str, Entry], dict[str, Entry | None]]:
         """One ``lstat`` per folder, before its scan, serves both the link check and the stamp
-        (instead of a ``stat`` for the validator and another for the check)."""
-        stamps: dict[str, Entry | None] = {
-            paths.RESOURCE_FILE: self.stat(f"{vdir}/{paths.RESOURCE_FILE}")
-        }
-        out: dict[str, Entry] = {}
+        (instead of a ``stat`` for the validator and another for the check); a folder whose
+        stamp is the one ``unchanged`` holds is not scanned at all."""
+        resource = self.stat(f"{vdir}/{paths.RESOURCE_FILE}")
+        stamps: dict[str, Entry | None] = {paths.RESOURCE_FILE: resource}
+        out: dict[str, Entry] = {} if resource is None else {paths.RESOURCE_FILE: resource}
         base = self._find(f"{vdir}/{paths.RESOURCE_FILE}")  # the version's folder, checked
         for kind in kinds:
             entry = None if base is None else self._folder_stamp(f"{vdir}/{kind}")
             stamps[kind] = entry
             if entry is None or not entry.is_dir:
                 continue
+            if unchanged and skipped(self, (kind,), stamps, unchanged):
+                continue  # the caller holds this folder's listing (from the snapshot)
             spec = paths.ITEM_KINDS.get(kind)
             if spec is not None and spec.rule == paths.SERIES:  # each series folder's stamp
                 for e in self.list(f"{vdir}/{kind}", detail=True):
