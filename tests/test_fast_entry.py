@@ -257,3 +257,29 @@ def test_a_snapshot_s_folder_stamps_are_ignored_where_the_store_has_none(s3_back
     assert [x.version for x in t.find(type="model_version", where="tags.status = 'DEPLOYED'")] == [
         1
     ]
+
+
+def test_fsck_finds_a_snapshot_vouching_for_a_folder_it_does_not_hold(
+    t: Tracker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = t.create_resource("m", type="model_version")
+    t.log_tags(r, {"a": 1, "b": 2})
+    vdir = Path(t.url) / paths.version_dir("model_version", "m", 1)
+    age(vdir / "tags")
+    t.clean_resource(r)
+    t.stop()
+    assert t.check().ok
+    snap = snapshot_of(t, 1)
+    del snap["files"]["tags/b.yaml"]  # forged: the folder still has the stamp it vouches for
+    (vdir / paths.SNAPSHOT).write_text(json.dumps(snap))
+    got, scanned = first_read(t, 1, monkeypatch)
+    assert "tags" not in scanned and got["tags"] == {"a": 1}  # what a forged cache can do
+    report = t.check()
+    assert [(p.kind, p.path.endswith(paths.SNAPSHOT)) for p in report.problems] == [
+        ("stale-snapshot", True)
+    ]
+    t.check(repair=True, grace=0)
+    assert "tags/b.yaml" in snapshot_of(t, 1)["files"]
+    got, _ = first_read(t, 1, monkeypatch)
+    assert got["tags"] == {"a": 1, "b": 2}
+    assert t.check().ok

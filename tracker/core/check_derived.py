@@ -18,7 +18,7 @@ from tracker.core.runs import Runs
 from tracker.core.session import Session
 from tracker.errors import CorruptFile, StoreError, TrackerError
 from tracker.store import Store, chunks, paths
-from tracker.store.base import Entry
+from tracker.store.base import Entry, folder_unchanged
 from tracker.store.codec import loads
 from tracker.store.jsonform import from_json
 
@@ -45,6 +45,15 @@ class DerivedChecks:
     def _compare_snapshot(self, rel: str, vdir: str, snap: dict[str, Any]) -> None:
         """Each entry whose stamp still matches its file must say what the file says (a
         reader trusts it on the stamp alone); a mismatch is repaired by rebuilding."""
+        if not self._folders_hold(vdir, snap):
+            self.problem(
+                rel,
+                "stale-snapshot",
+                "a folder it vouches for (\"folders\": the same stamp now) holds key files it "
+                "does not (forged or damaged); --repair rebuilds the snapshot",
+                repairable=True,
+            )
+            return
         for inner, held in snap["files"].items():
             entry = self.files.get(f"{vdir}/{inner}")
             if not isinstance(held, dict) or entry is None or held.get("stamp") != entry.stamp:
@@ -66,6 +75,35 @@ class DerivedChecks:
                     repairable=True,
                 )
                 return
+
+    def _folders_hold(self, vdir: str, snap: dict[str, Any]) -> bool:
+        """Whether every folder the snapshot vouches for and that still has the recorded
+        stamp (a reader skips listing it) holds exactly the key files the snapshot holds for
+        it, with the same stamps."""
+        folders = snap.get("folders")
+        if not isinstance(folders, dict):
+            return True
+        for kind, recorded in folders.items():
+            if not isinstance(kind, str) or kind not in paths.SNAPSHOT_KINDS:
+                continue  # readers only skip the snapshot's own kinds
+            if not folder_unchanged(self.store.stat(f"{vdir}/{kind}"), recorded):
+                continue  # a reader lists it: no harm
+            prefix = f"{vdir}/{kind}/"
+            actual = {
+                path[len(vdir) + 1 :]: e.stamp
+                for path, e in self.files.items()
+                if path.startswith(prefix)
+                and "/" not in path[len(prefix) :]
+                and path.endswith(".yaml")
+            }
+            held = {
+                inner: entry.get("stamp") if isinstance(entry, dict) else None
+                for inner, entry in snap["files"].items()
+                if inner.startswith(kind + "/")
+            }
+            if actual != held:
+                return False
+        return True
 
     def _compare_index(self, rel: str, rtype: str, rid: str, data: bytes) -> None:
         """Each entry of a query-index chunk that a reader would trust (its validator equals
