@@ -135,23 +135,25 @@ def test_real_metric_series_and_a_deletion_reach_the_next_export(tmp_path):
     t.stop()
 
 
-def test_metric_points_are_exported_when_the_tracker_has_metric_series(tmp_path):
-    points = {"model_version/m@1": [(0, 0.5), (1, 0.25)]}
-
-    class WithMetrics(Tracker):
-        def metric_history(self, refs_or_results, keys=None):
-            return [
-                dict(ref=ref, run_id=None, key="loss", step=s, timestamp=None, value=v)
-                for ref in refs_or_results
-                for s, v in points.get(str(ref), [])
-            ]
-
-    t = WithMetrics(str(tmp_path / "s"), git=False)
-    fill(t, 2)
+def test_metric_points_are_exported_and_versions_without_any_are_not_asked(tmp_path, monkeypatch):
+    t = Tracker(str(tmp_path / "s"), git=False)
+    fill(t, 3)
+    t.log_metric("model_version/m@1", "loss", 0.5, step=0)
+    t.log_metric("model_version/m@1", "loss", 0.25, step=1)
+    t.flush()
+    asked: list[str] = []
+    real = Tracker.metric_history
+    monkeypatch.setattr(
+        Tracker,
+        "metric_history",
+        lambda self, refs, *a, **k: asked.extend(map(str, refs)) or real(self, refs, *a, **k),
+    )
     out = str(tmp_path / "e")
     assert t.export_parquet(out).written["metrics"] == 2
-    points["model_version/m@1"].append((2, 0.125))
-    points["model_version/m@2"] = [(0, 0.9)]
+    assert asked == ["model_version/m@1"]  # m@2 and m@3 have no points: no lookup each
+    t.log_metric("model_version/m@1", "loss", 0.125, step=2)
+    t.log_metric("model_version/m@2", "loss", 0.9, step=0)
+    t.flush()
     assert t.export_parquet(out).written["metrics"] == 4  # all of m@1 again, and m@2
     rows = t.sql(
         "select ref, step, value from metrics order by ref, step", parquet=out, refresh=False
@@ -162,6 +164,8 @@ def test_metric_points_are_exported_when_the_tracker_has_metric_series(tmp_path)
         ("1", 2, 0.125),
         ("2", 0, 0.9),
     ]
+    assert t.export_parquet(out).written["metrics"] == 0  # nothing changed
+    t.stop()
 
 
 def test_many_parts_are_compacted_into_one(tmp_path, monkeypatch):

@@ -249,6 +249,9 @@ def load_state(target: Target) -> dict[str, Any]:
     return state
 
 
+_METRIC_COLUMN = "metrics."  # a flat row's last value of a metric key
+
+
 def export_parquet(
     tracker: Tracker, dest: str, storage_options: dict[str, Any] | None = None
 ) -> ExportReport:
@@ -265,7 +268,8 @@ def export_parquet(
     seen: dict[str, str] = {}
     for row in tracker.iter_rows():
         ref = str(row["ref"])
-        refs.append(ref)
+        if any(k.startswith(_METRIC_COLUMN) for k in row):  # it has points (their last values)
+            refs.append(ref)
         d = digest(row)
         seen[ref] = d
         if state["versions"].get(ref) != d:
@@ -296,8 +300,10 @@ def export_parquet(
 def _export_metrics(
     tracker: Any, target: Target, old: dict[str, str], refs: list[str], report: ExportReport
 ) -> dict[str, str]:
-    """Metric points of every version, when the tracker has metric series: a version whose
-    points changed gets all its points in the new part (they supersede its older rows)."""
+    """Metric points of the versions ``refs`` names (those whose row holds a last metric
+    value: the others have none, and asking would cost a lookup each), when the tracker has
+    metric series: a version whose points changed gets all its points in the new part (they
+    supersede its older rows)."""
     if not hasattr(tracker, "metric_history"):
         return {}
     writer = _Writer(target, "metrics", report)
