@@ -86,11 +86,11 @@ def test_worker_processes_store_the_same_validators(tmp_path: Path) -> None:
         import json, sys
         sys.path.insert(0, sys.argv[1])
         from tracker import Tracker
-        from tracker.core import index
-        index._FORK_BATCH = 4
+        from tracker.core import index_workers
+        index_workers.FORK_BATCH = 4
         forked = []
-        real = index.SeriesIndex._submit
-        index.SeriesIndex._submit = lambda s, v, *a: forked.append(len(v)) or real(s, v, *a)
+        real = index_workers.Workers.submit
+        index_workers.Workers.submit = lambda s, v, *a: forked.append(len(v)) or real(s, v, *a)
         found = Tracker(sys.argv[2], git=False).find(type="model_version", where="tags.i >= 0")
         print(json.dumps({"found": len(found), "forked": sum(forked)}))
         """

@@ -319,11 +319,11 @@ def test_many_new_local_versions_are_read_by_worker_processes(tmp_path):
         import json, sys
         sys.path.insert(0, sys.argv[1])
         from tracker import Tracker
-        from tracker.core import index
-        index._FORK_BATCH = 4
+        from tracker.core import index_workers
+        index_workers.FORK_BATCH = 4
         forked = []
-        real = index.SeriesIndex._submit
-        index.SeriesIndex._submit = lambda s, v, *a: forked.append(len(v)) or real(s, v, *a)
+        real = index_workers.Workers.submit
+        index_workers.Workers.submit = lambda s, v, *a: forked.append(len(v)) or real(s, v, *a)
         t = Tracker(sys.argv[2], git=False)
         found = t.find(type="model_version", where="tags.status = 's1'")
         print(json.dumps({"found": [r.version for r in found], "forked": forked}))

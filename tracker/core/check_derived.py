@@ -49,7 +49,7 @@ class DerivedChecks:
             self.problem(
                 rel,
                 "stale-snapshot",
-                "a folder it vouches for (\"folders\": the same stamp now) holds key files it "
+                'a folder it vouches for ("folders": the same stamp now) holds key files it '
                 "does not (forged or damaged); --repair rebuilds the snapshot",
                 repairable=True,
             )

@@ -30,13 +30,9 @@ position.
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
-import os
-import sys
-import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Mapping
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
 from tracker.core.changes import parse, window
@@ -55,12 +51,12 @@ from tracker.core.index_chunk import (  # noqa: F401 - the stored form, re-expor
     position_ok,
     stored_validator,
 )
+from tracker.core.index_workers import Built, Workers, gather
 from tracker.errors import CorruptFile, TrackerError
 from tracker.store import Store, paths
 from tracker.store.base import Entry
 
 Test = Callable[[Candidate], bool]
-Built = dict[int, tuple[dict[str, Any] | None, str, Any]]  # version -> (record, JSON, validator)
 _OF = "of"  # "validator: the one fingerprints.of gave before the read" (survives pickling)
 
 
@@ -120,8 +116,7 @@ class SeriesIndex:
             if chunk is not None and not change.is_dir:
                 self.marks.setdefault(chunk, {})[change.name] = change
         self.fingerprints = store.fingerprints(rtype, rid)  # validators (tracker.store)
-        self._pool: ProcessPoolExecutor | None = None
-        self._nworkers = 1
+        self._workers = Workers(self._read_here)  # forked readers of many new local versions
         self._ramped = False  # the first chunk walked reads in growing batches, later ones not
         self.saved = 0  # chunks written (for tests and benchmarks)
 
@@ -216,7 +211,7 @@ class SeriesIndex:
                 if listed and i + 1 < len(batches):  # workers read on while this one is tested
                     ahead = self._read_ahead([v for v in batches[i + 1] if str(v) not in entries])
                 # the validator of a new version comes from its read (listed)
-                built.update(_gather(reading) if reading else self._build_many(new, listed=True))
+                built.update(gather(reading) if reading else self._build_many(new, listed=True))
                 for v in batch:
                     name = str(v)
                     cand: Candidate | None
@@ -341,7 +336,7 @@ class SeriesIndex:
         parallel = self.store.read_parallelism
         if parallel <= 1:  # CPU-bound parsing: worker processes, not threads
             if self._forks(versions):
-                return self._build_forked(versions, listed)
+                return gather(self._workers.submit(versions, listed))
             return {v: one(v) for v in versions}
         if len(versions) < 2:
             return {v: one(v) for v in versions}
@@ -369,39 +364,20 @@ class SeriesIndex:
         return record, text, validators[0] if validators else None
 
     def _forks(self, versions: list[int]) -> bool:
-        """Whether to read these versions in worker processes (many, local, fork is safe)."""
-        return (
-            self.store.read_parallelism <= 1
-            and len(versions) >= _FORK_BATCH
-            and (self._pool is not None or _workers() > 1)
-        )
+        """Whether to read these versions in worker processes (a local disk, many of them)."""
+        return self.store.read_parallelism <= 1 and self._workers.worth_it(versions)
 
     def _read_ahead(self, versions: list[int]) -> list[Future[Built]] | None:
         """Start reading new versions in the workers (None: not worth forking for)."""
-        return self._submit(versions, True) if self._forks(versions) else None
+        return self._workers.submit(versions, True) if self._forks(versions) else None
 
-    def _build_forked(self, versions: list[int], listed: bool) -> Built:
-        return _gather(self._submit(versions, listed))
-
-    def _submit(self, versions: list[int], listed: bool) -> list[Future[Built]]:
-        """Many new versions on a local disk (the first find after a burst): read them in forked
-        worker processes, one slice each (parsing is CPU-bound; threads would share one core)."""
-        global _FORKED_BUILD
-        if self._pool is None:
-            context = multiprocessing.get_context("fork")
-            self._nworkers = _workers()
-            self._pool = ProcessPoolExecutor(self._nworkers, mp_context=context)
-        _FORKED_BUILD = self  # read by the workers forked from here on (the pool forks lazily)
-        step = -(-len(versions) // self._nworkers)
-        return [
-            self._pool.submit(_forked_build, (versions[i : i + step], listed))
-            for i in range(0, len(versions), step)
-        ]
+    def _read_here(self, versions: list[int], listed: bool) -> Built:
+        """What a worker runs: read ``versions`` in this process."""
+        one = self._listed_one if listed else self._one
+        return {v: one(v) for v in versions}
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)  # a walk left early: what was read ahead
-            self._pool = None
+        self._workers.close()
 
     def _save(
         self, path: str, marks: dict[str, Any], entries: dict[str, bytes], memo: dict[str, Any]
@@ -411,32 +387,6 @@ class SeriesIndex:
         with contextlib.suppress(TrackerError, OSError):  # a cache: a read-only store is fine
             self.store.write(path, dump_chunk(marks, entries, memo))
             self.saved += 1
-
-
-_FORK_BATCH = 128  # new local versions in one batch before reading them in worker processes
-_FORKED_BUILD: SeriesIndex | None = None  # inherited by forked workers
-
-
-def _workers() -> int:
-    """Worker processes for reading many local versions: only where fork is safe (not macOS,
-    and no other thread that a forked child could find holding a lock)."""
-    if not hasattr(os, "fork") or sys.platform == "darwin" or threading.active_count() > 1:
-        return 1
-    return min(4, os.cpu_count() or 1)
-
-
-def _forked_build(job: tuple[list[int], bool]) -> Built:
-    versions, listed = job
-    assert _FORKED_BUILD is not None
-    one = _FORKED_BUILD._listed_one if listed else _FORKED_BUILD._one
-    return {v: one(v) for v in versions}
-
-
-def _gather(parts: list[Future[Built]]) -> Built:
-    out: Built = {}
-    for part in parts:
-        out.update(part.result())
-    return out
 
 
 def _batches(items: list[int], cap: int, ramp: bool = True) -> Iterator[list[int]]:
