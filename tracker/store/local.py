@@ -8,12 +8,10 @@ directories for power-loss safety.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import itertools
 import os
-import re
 import shutil
 import stat
 from collections.abc import Iterator, Mapping
@@ -24,8 +22,6 @@ from tracker.errors import CorruptFile, StoreError
 from tracker.store import paths
 from tracker.store.base import (
     MAX_READ,
-    SPECIAL_FILE,
-    SYMLINK,
     TMP_PREFIX,
     BoundedSource,
     Entry,
@@ -35,31 +31,23 @@ from tracker.store.base import (
     too_large,
 )
 from tracker.store.fingerprints import Fingerprints, LocalFingerprints
+from tracker.store.local_os import (
+    READ_FLAGS,
+    copy_file,
+    empty_dirs,
+    entry_of,
+    irregular_files,
+    open_plain,
+    read_up_to,
+    remove_empty_dirs,
+    store_error,
+    unlink_quietly,
+    writer_alive,
+)
 
 _COUNTER = itertools.count()
-_READ_FLAGS = (
-    os.O_RDONLY
-    | getattr(os, "O_NOFOLLOW", 0)
-    | getattr(os, "O_NONBLOCK", 0)
-    | getattr(os, "O_CLOEXEC", 0)
-)
 _CHUNK = 1024 * 1024
-_TMP_PID = re.compile(re.escape(TMP_PREFIX) + r"(\d+)-")  # see _tmp_for
 _VERIFIED_MAX = 65536  # directories known to be real (not links) in this process
-
-# what to do about an OS error, by errno: the message names the operation and the path too
-_ADVICE = {
-    errno.ENOSPC: "the disk is full: free space (or point the store elsewhere) and repeat",
-    errno.EDQUOT: "the disk quota is exhausted: free space and repeat",
-    errno.EACCES: "permission denied: check the permissions of the store's folders",
-    errno.EPERM: "not permitted: check the permissions of the store's folders",
-    errno.EROFS: "the filesystem is read-only: use a writable root",
-    errno.ENAMETOOLONG: "the path is too long for this filesystem: use shorter ids/keys "
-    "or a root with a shorter path",
-    errno.ENOTDIR: "a file stands where a folder must be: is the root a file? pass a directory",
-    errno.EISDIR: "a folder stands where a file must be: run `tracker fsck`",
-    errno.EIO: "an I/O error: check the disk",
-}
 
 
 class LocalStore(Store):
@@ -123,7 +111,7 @@ class LocalStore(Store):
             except (FileNotFoundError, NotADirectoryError):
                 return False  # the rest does not exist yet; what we create is a real folder
             except OSError as exc:
-                raise _store_error("check", current, exc) from exc
+                raise store_error("check", current, exc) from exc
             if stat.S_ISLNK(st.st_mode):
                 raise CorruptFile(
                     f"{current}: a symbolic link inside the store (on the way to {path}); the "
@@ -146,7 +134,7 @@ class LocalStore(Store):
         except (FileNotFoundError, FileExistsError, StoreError, CorruptFile):
             raise
         except OSError as exc:
-            raise _store_error(what, self._abs_unchecked(path), exc) from exc
+            raise store_error(what, self._abs_unchecked(path), exc) from exc
 
     def _abs_unchecked(self, path: str) -> str:
         return f"{self.root}/{path}" if path else self.root
@@ -180,7 +168,7 @@ class LocalStore(Store):
             st = os.fstat(fd)  # rename keeps inode and mtime: this is the stamp of the result
         except BaseException:
             os.close(fd)
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
             raise
         os.close(fd)
         return tmp, st
@@ -210,7 +198,7 @@ class LocalStore(Store):
         full = self._find(path)
         if full is None:
             return None
-        fd = _open_plain(full)
+        fd = open_plain(full)
         if fd is None:
             return None
         try:
@@ -226,7 +214,7 @@ class LocalStore(Store):
             # fstat saw, plus one to notice a file that grew meanwhile, then for the rest
             data = os.read(fd, st.st_size + 1)
             if len(data) > st.st_size:
-                data += _read_up_to(fd, MAX_READ + 1 - len(data))
+                data += read_up_to(fd, MAX_READ + 1 - len(data))
         finally:
             os.close(fd)
         if len(data) > MAX_READ:
@@ -241,14 +229,14 @@ class LocalStore(Store):
             try:
                 os.replace(tmp, full)
             except BaseException:
-                _unlink_quietly(tmp)
+                unlink_quietly(tmp)
                 raise
         except (FileNotFoundError, FileExistsError):
             raise
         except OSError as exc:
-            raise _store_error("write", full, exc) from exc
+            raise store_error("write", full, exc) from exc
         self._sync_dir(full)
-        return _entry(full.rsplit("/", 1)[-1], st)
+        return entry_of(full.rsplit("/", 1)[-1], st)
 
     def create(self, path: str, data: bytes) -> bool:
         found = self._find(path)
@@ -258,7 +246,7 @@ class LocalStore(Store):
         except (FileNotFoundError, FileExistsError):
             raise
         except OSError as exc:
-            raise _store_error("create", full, exc) from exc
+            raise store_error("create", full, exc) from exc
 
     def _create(self, full: str, data: bytes, new_folder: bool) -> bool:
         tmp, _ = self._write_tmp(full, data, new_folder)
@@ -269,7 +257,7 @@ class LocalStore(Store):
         except OSError:  # filesystems without hard links: O_EXCL is still exclusive
             return self._create_excl(full, data)
         finally:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
         self._sync_dir(full)
         return True
 
@@ -299,7 +287,7 @@ class LocalStore(Store):
                     if e.name.startswith(TMP_PREFIX):
                         continue
                     if detail:
-                        out.append(_entry(e.name, e.stat(follow_symlinks=False)))
+                        out.append(entry_of(e.name, e.stat(follow_symlinks=False)))
                     else:
                         out.append(Entry(e.name, e.is_dir(follow_symlinks=False)))
         except (FileNotFoundError, NotADirectoryError):
@@ -319,11 +307,11 @@ class LocalStore(Store):
             for name in dirnames:  # os.walk lists a link to a folder here and never enters it:
                 full = os.path.join(dirpath, name)  # report it, so readers and fsck see it
                 if os.path.islink(full):
-                    out[prefix + name] = _entry(name, os.lstat(full))
+                    out[prefix + name] = entry_of(name, os.lstat(full))
             for name in filenames:
                 if name.startswith(TMP_PREFIX) and not include_temp:
                     continue
-                out[prefix + name] = _entry(name, os.lstat(os.path.join(dirpath, name)))
+                out[prefix + name] = entry_of(name, os.lstat(os.path.join(dirpath, name)))
         return out
 
     def upload(
@@ -336,17 +324,17 @@ class LocalStore(Store):
         source = BoundedSource(local_path)
         try:
             with self._errors("upload", path):
-                _copy(source, tmp, progress, self.fsync)
+                copy_file(source, tmp, progress, self.fsync)
                 os.replace(tmp, full)
         except BaseException:
-            _unlink_quietly(tmp)
+            unlink_quietly(tmp)
             raise
         return source.sha256, source.size
 
     def download(self, path: str, local_path: str, progress: Progress | None = None) -> None:
         src = self._abs(path)  # folders on the way: checked; the file itself: O_NOFOLLOW
         try:  # O_NONBLOCK: opening a FIFO must not wait for a writer
-            fd = os.open(src, _READ_FLAGS)
+            fd = os.open(src, READ_FLAGS)
         except OSError as exc:
             if exc.errno == errno.ELOOP:
                 raise CorruptFile(f"{src}: a symbolic link; the store never writes one") from None
@@ -402,7 +390,7 @@ class LocalStore(Store):
     def stat(self, path: str) -> Entry | None:
         full = self._find(path)
         try:
-            return None if full is None else _entry(path.rsplit("/", 1)[-1], os.lstat(full))
+            return None if full is None else entry_of(path.rsplit("/", 1)[-1], os.lstat(full))
         except (FileNotFoundError, NotADirectoryError):
             return None
 
@@ -482,7 +470,7 @@ class LocalStore(Store):
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError as exc:
-            raise _store_error("check", full, exc) from exc
+            raise store_error("check", full, exc) from exc
         if stat.S_ISLNK(st.st_mode):
             raise CorruptFile(
                 f"{full}: a symbolic link inside the store; the store never writes one, so "
@@ -492,11 +480,11 @@ class LocalStore(Store):
             if len(self._verified) >= _VERIFIED_MAX:
                 self._verified.clear()
             self._verified.add(full)
-        return _entry(path.rsplit("/", 1)[-1], st)
+        return entry_of(path.rsplit("/", 1)[-1], st)
 
     def sha256(self, path: str) -> str | None:
         full = self._abs(path)
-        fd = _open_plain(full)
+        fd = open_plain(full)
         if fd is None:
             return None
         with open(fd, "rb", buffering=0) as fh:
@@ -529,130 +517,17 @@ class LocalStore(Store):
         inside = os.path.realpath(self.root)
         return os.path.commonpath([inside, os.path.realpath(local_path)]) == inside
 
-    # -- maintenance -----------------------------------------------------------------------------
+    # -- maintenance (tracker.store.local_os) ----------------------------------------------------
     def irregular_files(self, path: str = "") -> dict[str, str]:
-        out: dict[str, str] = {}
-        todo = [(self._abs(path, whole=True), f"{path}/" if path else "")]
-        while todo:  # DirEntry types come from the listing itself: no stat per file
-            folder, prefix = todo.pop()
-            for e in _scan(folder):
-                if e.is_symlink():
-                    out[prefix + e.name] = SYMLINK
-                elif e.is_dir(follow_symlinks=False):
-                    todo.append((e.path, f"{prefix}{e.name}/"))
-                elif not e.is_file(follow_symlinks=False):
-                    out[prefix + e.name] = SPECIAL_FILE
-        return out
+        return irregular_files(self._abs(path, whole=True), f"{path}/" if path else "")
 
     def empty_dirs(self, path: str, depth: int) -> dict[str, float]:
-        level = [(self._abs(path, whole=True), path)]
-        for _ in range(depth):
-            level = [
-                (e.path, f"{rel}/{e.name}" if rel else e.name)
-                for folder, rel in level
-                for e in _scan(folder)
-                if e.is_dir(follow_symlinks=False) and not e.name.startswith(TMP_PREFIX)
-            ]
-        out = {}
-        for full, rel in level:
-            if not _holds_file(full):
-                with contextlib.suppress(OSError):  # removed meanwhile
-                    out[rel] = os.lstat(full).st_mtime
-        return out
+        return empty_dirs(self._abs(path, whole=True), path, depth)
 
     def remove_empty_dirs(self, path: str) -> None:
         top = self._abs(path, whole=True)
-        if top == self.root:
-            return  # never the root
-        for dirpath, _, _ in sorted(os.walk(top), key=lambda w: -len(w[0])):
-            try:
-                os.rmdir(dirpath)  # fails on a folder that is not empty: it stays
-            except OSError:
-                return
+        if top != self.root:  # never the root
+            remove_empty_dirs(top)
 
     def writer_alive(self, temp_path: str) -> bool | None:
-        match = _TMP_PID.match(temp_path.rsplit("/", 1)[-1])
-        if match is None:
-            return None
-        try:  # a local store's writers run on this machine (signal 0: only asks)
-            os.kill(int(match.group(1)), 0)
-        except ProcessLookupError:
-            return False
-        except (PermissionError, OverflowError, ValueError):
-            return True
-        return True
-
-
-def _open_plain(full: str) -> int | None:
-    """A descriptor for reading ``full``, None when it is missing; never through a link, never
-    blocking on a FIFO (the store only holds plain files)."""
-    try:
-        return os.open(full, _READ_FLAGS)
-    except (FileNotFoundError, NotADirectoryError):
-        return None
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            raise CorruptFile(f"{full}: a symbolic link (the store never writes one)") from None
-        raise _store_error("read", full, exc) from exc
-
-
-def _read_up_to(fd: int, limit: int) -> bytes:
-    """What is left of a file, at most ``limit`` bytes (a file that grew while being read)."""
-    parts, got = [], 0
-    while got < limit:
-        part = os.read(fd, min(limit - got, 1 << 20))
-        if not part:
-            break
-        parts.append(part)
-        got += len(part)
-    return b"".join(parts)
-
-
-def _scan(folder: str) -> list[os.DirEntry[str]]:
-    try:
-        with os.scandir(folder) as it:
-            return list(it)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-
-
-def _holds_file(folder: str) -> bool:
-    """Whether ``folder`` holds, at any depth, a file (or link) that is not a temp file."""
-    for dirpath, dirnames, filenames in os.walk(folder):
-        if any(not name.startswith(TMP_PREFIX) for name in filenames):
-            return True
-        if any(os.path.islink(os.path.join(dirpath, name)) for name in dirnames):
-            return True
-    return False
-
-
-def _entry(name: str, st: os.stat_result) -> Entry:
-    is_dir = stat.S_ISDIR(st.st_mode)
-    return Entry(name, is_dir, st.st_size, st.st_mtime, "", st.st_mtime_ns, st.st_ino)
-
-
-def _copy(source: BoundedSource, dst: str, progress: Progress | None, fsync: bool) -> None:
-    """Copy in 1 MiB chunks; the source hashes and counts the same bytes, in one pass."""
-    with open(source.path, "rb") as fin, open(dst, "wb") as fout:
-        for chunk in source.chunks(fin):
-            fout.write(chunk)
-            if progress:
-                progress(len(chunk))
-        if fsync:
-            fout.flush()
-            os.fsync(fout.fileno())
-
-
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        return
-
-
-def _store_error(what: str, full: str, exc: OSError) -> StoreError:
-    advice = _ADVICE.get(exc.errno or 0, "check the path and repeat")
-    reason = exc.strerror or type(exc).__name__
-    err = StoreError(f"{what} {full} failed: {reason}; {advice}")
-    err.errno = exc.errno
-    return err
+        return writer_alive(temp_path)
