@@ -27,24 +27,14 @@ from tracker.cli.common import (
     positive_int,
     resolve_run_id,
 )
+from tracker.core.fields import RUNS
 from tracker.core.runs import run_record
 from tracker.core.tracker import Tracker
 from tracker.view import text
 
-COLUMNS = [
-    "id",
-    "name",
-    "status",
-    "start_time",
-    "end_time",
-    "duration_s",
-    "user",
-    "host",
-    "git_commit",
-    "git_branch",
-    "git_dirty",
-    "git_remote",
-]
+# the table's columns: the run fields up to git_remote (the rest, pid .. platform, are in the
+# JSON and CSV output and in --where); one list of fields, core.fields.RUNS
+COLUMNS = list(RUNS.scalars[: RUNS.scalars.index("git_remote") + 1])
 
 
 RUNS_EPILOG = f"""fields (the same names in --where, --order-by, the JSON and CSV output):
