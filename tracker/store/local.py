@@ -106,24 +106,33 @@ class LocalStore(Store):
             current = f"{current}/{part}"
             if current in verified:
                 continue
-            try:
-                st = os.lstat(current)
-            except (FileNotFoundError, NotADirectoryError):
+            st = self._lstat_checked(current, f" (on the way to {path})")
+            if st is None:
                 return False  # the rest does not exist yet; what we create is a real folder
-            except OSError as exc:
-                raise store_error("check", current, exc) from exc
-            if stat.S_ISLNK(st.st_mode):
-                raise CorruptFile(
-                    f"{current}: a symbolic link inside the store (on the way to {path}); the "
-                    "store never writes one, so nothing is read, written or removed through it. "
-                    "Remove the link (`tracker fsck` lists it)"
-                )
             if not stat.S_ISDIR(st.st_mode):
                 return True  # a file where a folder should be: the operation itself reports it
-            if len(verified) >= _VERIFIED_MAX:
-                verified.clear()
-            verified.add(current)
         return True
+
+    def _lstat_checked(self, full: str, context: str = "") -> os.stat_result | None:
+        """``lstat`` of a store path (None: missing); a link raises CorruptFile, a real folder
+        is remembered as verified (never ``lstat``ed again by this process's checks)."""
+        try:
+            st = os.lstat(full)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        except OSError as exc:
+            raise store_error("check", full, exc) from exc
+        if stat.S_ISLNK(st.st_mode):
+            raise CorruptFile(
+                f"{full}: a symbolic link inside the store{context}; the store never writes one, "
+                "so nothing is read, written or removed through it. Remove the link (`tracker "
+                "fsck` lists it)"
+            )
+        if stat.S_ISDIR(st.st_mode):
+            if len(self._verified) >= _VERIFIED_MAX:
+                self._verified.clear()
+            self._verified.add(full)
+        return st
 
     @contextmanager
     def _errors(self, what: str, path: str) -> Iterator[None]:
@@ -464,23 +473,8 @@ class LocalStore(Store):
     def _folder_stamp(self, path: str) -> Entry | None:
         """The ``lstat`` of a folder whose parent is checked; a link raises CorruptFile (as the
         check on the way would), a checked real folder is remembered as verified."""
-        full = f"{self.root}/{path}"
-        try:
-            st = os.lstat(full)
-        except (FileNotFoundError, NotADirectoryError):
-            return None
-        except OSError as exc:
-            raise store_error("check", full, exc) from exc
-        if stat.S_ISLNK(st.st_mode):
-            raise CorruptFile(
-                f"{full}: a symbolic link inside the store; the store never writes one, so "
-                "nothing is read through it. Remove the link (`tracker fsck` lists it)"
-            )
-        if stat.S_ISDIR(st.st_mode):
-            if len(self._verified) >= _VERIFIED_MAX:
-                self._verified.clear()
-            self._verified.add(full)
-        return entry_of(path.rsplit("/", 1)[-1], st)
+        st = self._lstat_checked(f"{self.root}/{path}")
+        return None if st is None else entry_of(path.rsplit("/", 1)[-1], st)
 
     def sha256(self, path: str) -> str | None:
         full = self._abs(path)
