@@ -97,16 +97,13 @@ class SeriesIndex:
         rid: str,
         top: int,
         build: Build,
-        entry: BuildEntry | None = None,
+        entry: BuildEntry,
         write: bool = True,
     ) -> None:
-        """``build(v)`` reads a version's record (None: deleted or not there), ``entry(v)`` its
-        entry (default: ``build``'s record encoded); ``write=False`` stores no chunk (a reader
-        that must write nothing)."""
+        """``build(v)`` reads a version's record (None: deleted or not there), ``entry(v)`` it
+        for its entry; ``write=False`` stores no chunk (a reader that must write nothing)."""
         self.store, self.rtype, self.rid, self.top, self.build = store, rtype, rid, top, build
-        self.entry: BuildEntry = entry or (
-            lambda v, lister=None: built_entry(build(v, lister(None)[0] if lister else None))
-        )
+        self.entry = entry
         self.write = write
         self.window = window(store)
         self.now = time.time()
