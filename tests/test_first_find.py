@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
-import textwrap
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support.forked import forked_find
 
 from tracker import Tracker
 from tracker.store import paths
@@ -81,26 +79,9 @@ def test_worker_processes_store_the_same_validators(tmp_path: Path) -> None:
     root = tmp_path / "s"
     write(root, 30)
     age(root)
-    script = textwrap.dedent(
-        """
-        import json, sys
-        sys.path.insert(0, sys.argv[1])
-        from tracker import Tracker
-        from tracker.core import index_workers
-        index_workers.FORK_BATCH = 4
-        forked = []
-        real = index_workers.Workers.submit
-        index_workers.Workers.submit = lambda s, v, *a: forked.append(len(v)) or real(s, v, *a)
-        found = Tracker(sys.argv[2], git=False).find(type="model_version", where="tags.i >= 0")
-        print(json.dumps({"found": len(found), "forked": sum(forked)}))
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, os.getcwd(), str(root)], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout)
-    assert out["found"] == 30 and (out["forked"] >= 20 or (os.cpu_count() or 1) < 2)
+    out = forked_find(root, "tags.i >= 0")
+    assert out["found"] == list(range(1, 31))
+    assert sum(out["forked"]) >= 20 or (os.cpu_count() or 1) < 2
     fp = LocalFingerprints(LocalStore(str(root)), "model_version", "m")
     stored = entries(root)
     assert all(stored[str(v)]["v"] == fp.version(v) for v in range(1, 31))

@@ -11,6 +11,7 @@ import textwrap
 import time
 
 import pytest
+from support.forked import forked_find
 
 from tracker import Tracker
 from tracker.core.query import Query
@@ -314,26 +315,7 @@ def test_many_new_local_versions_are_read_by_worker_processes(tmp_path):
     for i in range(40):
         t.log_tag(t.create_resource("m", type="model_version"), "status", f"s{i % 3}")
     t.stop()
-    script = textwrap.dedent(
-        """
-        import json, sys
-        sys.path.insert(0, sys.argv[1])
-        from tracker import Tracker
-        from tracker.core import index_workers
-        index_workers.FORK_BATCH = 4
-        forked = []
-        real = index_workers.Workers.submit
-        index_workers.Workers.submit = lambda s, v, *a: forked.append(len(v)) or real(s, v, *a)
-        t = Tracker(sys.argv[2], git=False)
-        found = t.find(type="model_version", where="tags.status = 's1'")
-        print(json.dumps({"found": [r.version for r in found], "forked": forked}))
-        """
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, os.getcwd(), str(root)], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    out = json.loads(done.stdout)
+    out = forked_find(root, "tags.status = 's1'")
     assert out["found"] == [v for v in range(1, 41) if (v - 1) % 3 == 1]
     assert sum(out["forked"]) >= 30  # the batches of 4 and more went to the workers
 
